@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { WORKFLOW_NAMES } from '../agents/workflows.js';
+
+/**
+ * What a call is, known when its job starts: where it came from and which workflow runs it.
+ * Job metadata is untrusted input (a dispatch rule, the API, a browser token); anything that does
+ * not validate is reported and replaced by safe defaults, never thrown at the caller.
+ */
+export const jobMetadataSchema = z
+  .object({
+    workflow: z.enum(WORKFLOW_NAMES).optional(),
+    /** Opaque id from the system that placed or routed the call (CRM, dialer). */
+    externalId: z.string().max(128).optional(),
+    tenant: z.string().regex(/^[a-z0-9-]{1,63}$/).optional(),
+  })
+  .strict();
+
+export type JobMetadata = z.infer<typeof jobMetadataSchema>;
+
+export interface CallContext {
+  callId: string;
+  roomName: string;
+  direction: 'inbound' | 'outbound' | 'web';
+  workflow: (typeof WORKFLOW_NAMES)[number];
+  tenant?: string;
+  externalId?: string;
+  /** False when the metadata was unusable and defaults stand in for it. */
+  metadataValid: boolean;
+  metadataError?: string;
+}
+
+export type MetadataParseResult =
+  | { ok: true; metadata: JobMetadata }
+  | { ok: false; error: string };
+
+export function parseJobMetadata(raw: string | undefined): MetadataParseResult {
+  if (raw === undefined || raw.trim() === '') return { ok: true, metadata: {} };
+  let json: unknown;
+  try {
+    json = JSON.parse(raw);
+  } catch {
+    return { ok: false, error: `metadata is not JSON (${raw.length} bytes)` };
+  }
+  const parsed = jobMetadataSchema.safeParse(json);
+  if (parsed.success) return { ok: true, metadata: parsed.data };
+  return {
+    ok: false,
+    error: parsed.error.issues
+      .map((i) => `${i.path.join('.') || '(root)'}: ${i.message}`)
+      .join('; '),
+  };
+}
+
+export function buildCallContext(args: {
+  jobId: string;
+  roomName: string;
+  rawMetadata: string | undefined;
+  defaultWorkflow: CallContext['workflow'];
+}): CallContext {
+  const parsed = parseJobMetadata(args.rawMetadata);
+  const metadata = parsed.ok ? parsed.metadata : {};
+  return {
+    callId: args.jobId,
+    roomName: args.roomName,
+    direction: 'web',
+    workflow: metadata.workflow ?? args.defaultWorkflow,
+    tenant: metadata.tenant,
+    externalId: metadata.externalId,
+    metadataValid: parsed.ok,
+    metadataError: parsed.ok ? undefined : parsed.error,
+  };
+}

@@ -1,0 +1,103 @@
+/**
+ * voicefleet configuration: parsed and validated once, at process start, from the environment.
+ *
+ * Every value has a documented dev default so `npm start` works on a fresh machine; secrets come
+ * only from the environment. A bad value fails fast with the offending key named.
+ */
+import { z } from 'zod';
+
+/** LiveKit's dev key pair, the same one `livekit-server --dev` uses. Never use it in production. */
+export const DEV_API_KEY = 'devkey';
+export const DEV_API_SECRET = 'secret-voicefleet-dev-only-change-me-0001';
+
+const port = z.coerce.number().int().min(1).max(65535);
+const positiveMs = z.coerce.number().int().positive();
+const optionalSecret = z
+  .string()
+  .trim()
+  .transform((v) => (v === '' ? undefined : v))
+  .optional();
+
+export const configSchema = z.object({
+  LIVEKIT_URL: z
+    .string()
+    .default('ws://127.0.0.1:7880')
+    .refine((v) => /^wss?:\/\/[^\s]+$/.test(v), 'must be a ws:// or wss:// URL'),
+  LIVEKIT_API_KEY: z.string().min(1).default(DEV_API_KEY),
+  LIVEKIT_API_SECRET: z
+    .string()
+    .min(32, 'must be at least 32 characters (livekit-server rejects shorter secrets)')
+    .default(DEV_API_SECRET),
+  REDIS_URL: z
+    .string()
+    .default('redis://127.0.0.1:6379')
+    .refine((v) => /^rediss?:\/\/[^\s]+$/.test(v), 'must be a redis:// or rediss:// URL'),
+  /** Explicit dispatch name: SIP dispatch rules and the dispatch API target the worker by it. */
+  VOICEFLEET_AGENT_NAME: z
+    .string()
+    .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63 characters')
+    .default('voicefleet'),
+  /** Workflow used when a job's metadata names none (or names one that is not valid). */
+  VOICEFLEET_DEFAULT_WORKFLOW: z.enum(['receptionist']).default('receptionist'),
+  /** Business name the agent speaks in its greeting. */
+  VOICEFLEET_BUSINESS_NAME: z.string().min(1).max(80).default('Acme Dental'),
+  /** Port of the worker's health/status HTTP server; each worker on a host needs its own. */
+  VOICEFLEET_WORKER_HTTP_PORT: port.default(8081),
+  /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
+  VOICEFLEET_IDLE_PROCESSES: z.coerce.number().int().min(0).max(32).default(1),
+  /**
+   * Calls one worker process takes at once. Load is reported as busy call slots, not CPU: on a
+   * small host the CPU figure swings with neighbours (livekit-server, callers) and a worker that
+   * reads "full" for a moment makes livekit-server drop the dispatch for good.
+   */
+  VOICEFLEET_MAX_CALLS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(8),
+  /** Local TTS engine for the offline default stack. */
+  VOICEFLEET_LOCAL_TTS: z.enum(['flite', 'espeak-ng']).default('flite'),
+  /** Time allowed for one provider attempt before the fallback adapter moves on. */
+  VOICEFLEET_PROVIDER_TIMEOUT_MS: positiveMs.default(5000),
+  DEEPGRAM_API_KEY: optionalSecret,
+  OPENAI_API_KEY: optionalSecret,
+  /** OpenAI-compatible endpoint; set for local servers or proxies. */
+  OPENAI_BASE_URL: z.url().optional(),
+  OPENAI_LLM_MODEL: z.string().min(1).default('gpt-4.1-mini'),
+  OPENAI_TTS_MODEL: z.string().min(1).default('gpt-4o-mini-tts'),
+  OPENAI_TTS_VOICE: z.string().min(1).default('alloy'),
+  DEEPGRAM_STT_MODEL: z.string().min(1).default('nova-3'),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  VOICEFLEET_LIVEKIT_PORT: port.default(7880),
+  VOICEFLEET_REDIS_PORT: port.default(6379),
+});
+
+export type Config = z.infer<typeof configSchema>;
+
+export class ConfigError extends Error {
+  constructor(readonly issues: { key: string; message: string }[]) {
+    super(
+      `invalid configuration:\n${issues.map((i) => `  ${i.key}: ${i.message}`).join('\n')}`,
+    );
+    this.name = 'ConfigError';
+  }
+}
+
+/** Parses the environment; throws ConfigError naming every bad key. */
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
+  const result = configSchema.safeParse(env);
+  if (result.success) return result.data;
+  throw new ConfigError(
+    result.error.issues.map((issue) => ({
+      key: String(issue.path[0] ?? '(root)'),
+      message: issue.message,
+    })),
+  );
+}
+
+/** What a log line may say about the config: which providers run, never the secrets. */
+export function describeProviders(config: Config): { stt: string; llm: string; tts: string } {
+  return {
+    stt: config.DEEPGRAM_API_KEY ? `deepgram:${config.DEEPGRAM_STT_MODEL} -> pocketsphinx` : 'pocketsphinx',
+    llm: config.OPENAI_API_KEY ? `openai:${config.OPENAI_LLM_MODEL} -> workflow-engine` : 'workflow-engine',
+    tts: config.OPENAI_API_KEY
+      ? `openai:${config.OPENAI_TTS_MODEL} -> ${config.VOICEFLEET_LOCAL_TTS}`
+      : config.VOICEFLEET_LOCAL_TTS,
+  };
+}

@@ -1,0 +1,75 @@
+import { defineAgent, type JobContext, type JobProcess, voice, type VAD } from '@livekit/agents';
+import * as silero from '@livekit/agents-plugin-silero';
+import { ParticipantKind } from '@livekit/rtc-node';
+import { CallAgent } from '../agents/call-agent.js';
+import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
+import { buildCallContext } from './call-context.js';
+import { loadConfig } from './config.js';
+import { createLogger } from './log.js';
+import { buildSessionProviders } from './providers/session-providers.js';
+import { observeSession } from './session-observer.js';
+import { sessionTurnHandling } from './turn-handling.js';
+
+/**
+ * One call, from job start to hang-up. This is where a call enters voicefleet: the job's metadata
+ * becomes a CallContext, the context picks a workflow, and the session runs it with the speech
+ * stack from the config.
+ */
+
+interface ProcessData extends Record<string, unknown> {
+  vad: VAD;
+}
+
+export default defineAgent({
+  // Runs once per warm job process, so a call never waits for the VAD model to load.
+  prewarm: async (proc: JobProcess) => {
+    proc.userData.vad = await silero.VAD.load();
+  },
+
+  entry: async (ctx: JobContext) => {
+    const config = loadConfig();
+    const callContext = buildCallContext({
+      jobId: ctx.job.id,
+      roomName: ctx.job.room?.name ?? 'unknown',
+      rawMetadata: ctx.job.metadata,
+      defaultWorkflow: config.VOICEFLEET_DEFAULT_WORKFLOW,
+    });
+    const log = createLogger(config.LOG_LEVEL, {
+      callId: callContext.callId,
+      room: callContext.roomName,
+      workflow: callContext.workflow,
+    });
+    if (!callContext.metadataValid) {
+      log.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
+    }
+
+    const { vad } = ctx.proc.userData as ProcessData;
+    await ctx.connect();
+    const caller = await ctx.waitForParticipant();
+    const narrowband = caller.kind === ParticipantKind.SIP;
+    log.info({ event: 'call_started', callerKind: ParticipantKind[caller.kind], narrowband }, 'call started');
+
+    const profile = { ...DEFAULT_BUSINESS_PROFILE, name: config.VOICEFLEET_BUSINESS_NAME };
+    const workflow = createWorkflow(callContext.workflow, profile);
+    const providers = buildSessionProviders({ config, vad, workflow, narrowband });
+
+    const session = new voice.AgentSession({
+      vad,
+      stt: providers.stt,
+      llm: providers.llm,
+      tts: providers.tts,
+      turnHandling: sessionTurnHandling(narrowband),
+    });
+    observeSession({ session, log, workflowLLM: providers.workflowLLM, startedAt: Date.now() });
+
+    await session.start({
+      agent: new CallAgent({
+        workflow,
+        profile,
+        greeting: callContext.metadataValid ? workflow.greeting() : workflow.genericGreeting(),
+      }),
+      room: ctx.room,
+      inputOptions: { participantIdentity: caller.identity },
+    });
+  },
+});

@@ -1,0 +1,50 @@
+import { cli, ServerOptions } from '@livekit/agents';
+import { extname } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { ConfigError, describeProviders, loadConfig } from './config.js';
+import { callSlotLoad, FULL_LOAD } from './capacity.js';
+import { createLogger } from './log.js';
+
+/**
+ * The agent worker process: registers with livekit-server under an explicit agent name and runs
+ * each dispatched call in a warm job process (`job.ts`).
+ */
+function main(): void {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL, { role: 'worker' });
+  log.info(
+    { event: 'worker_starting', agentName: config.VOICEFLEET_AGENT_NAME, livekitUrl: config.LIVEKIT_URL, providers: describeProviders(config) },
+    'worker starting',
+  );
+
+  // The job file is loaded by each job process; keep its extension so tsx and compiled runs match.
+  const ownFile = fileURLToPath(import.meta.url);
+  const jobFile = fileURLToPath(new URL(`./job${extname(ownFile)}`, import.meta.url));
+
+  cli.runApp(
+    new ServerOptions({
+      agent: jobFile,
+      agentName: config.VOICEFLEET_AGENT_NAME,
+      wsURL: config.LIVEKIT_URL,
+      apiKey: config.LIVEKIT_API_KEY,
+      apiSecret: config.LIVEKIT_API_SECRET,
+      numIdleProcesses: config.VOICEFLEET_IDLE_PROCESSES,
+      loadFunc: callSlotLoad(config.VOICEFLEET_MAX_CALLS_PER_WORKER),
+      loadThreshold: FULL_LOAD,
+      port: config.VOICEFLEET_WORKER_HTTP_PORT,
+      host: '127.0.0.1',
+      logLevel: config.LOG_LEVEL,
+    }),
+  );
+}
+
+main();

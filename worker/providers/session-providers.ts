@@ -1,0 +1,82 @@
+import { llm, stt, tts, type VAD } from '@livekit/agents';
+import * as deepgram from '@livekit/agents-plugin-deepgram';
+import * as openai from '@livekit/agents-plugin-openai';
+import type { Workflow } from '../../agents/workflows.js';
+import type { Config } from '../config.js';
+import { LocalTTS } from './local/local-tts.js';
+import { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
+import { RECEPTIONIST_CORPUS } from './local/receptionist-corpus.js';
+import { WorkflowLLM } from './workflow-llm.js';
+
+/**
+ * The speech stack of one call. Cloud providers lead when their keys are set; the offline stack
+ * always stands last behind them, so a cloud outage degrades the voice instead of ending the call.
+ */
+export interface SessionProviders {
+  stt: stt.STT;
+  llm: llm.LLM;
+  tts: tts.TTS;
+  workflowLLM: WorkflowLLM;
+}
+
+export interface ProviderInputs {
+  config: Config;
+  vad: VAD;
+  workflow: Workflow;
+  /** Phone audio is 8 kHz narrowband; the local recognizer needs a model tuned for it. */
+  narrowband: boolean;
+}
+
+export function buildSessionProviders({ config, vad, workflow, narrowband }: ProviderInputs): SessionProviders {
+  const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
+
+  const localSTT = new stt.StreamAdapter(
+    new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS }),
+    vad,
+  );
+  const sttProvider = config.DEEPGRAM_API_KEY
+    ? new stt.FallbackAdapter({
+        sttInstances: [
+          new deepgram.STT({ apiKey: config.DEEPGRAM_API_KEY, model: config.DEEPGRAM_STT_MODEL }),
+          localSTT,
+        ],
+        vad,
+        attemptTimeoutMs,
+      })
+    : localSTT;
+
+  const workflowLLM = new WorkflowLLM(workflow);
+  const llmProvider = config.OPENAI_API_KEY
+    ? new llm.FallbackAdapter({
+        llms: [
+          new openai.LLM({
+            model: config.OPENAI_LLM_MODEL,
+            apiKey: config.OPENAI_API_KEY,
+            baseURL: config.OPENAI_BASE_URL,
+          }),
+          workflowLLM,
+        ],
+        attemptTimeout: attemptTimeoutMs / 1000,
+      })
+    : workflowLLM;
+
+  const localTTS = new LocalTTS({
+    engine: config.VOICEFLEET_LOCAL_TTS,
+    sampleRate: narrowband ? 8000 : 16000,
+  });
+  const ttsProvider = config.OPENAI_API_KEY
+    ? new tts.FallbackAdapter({
+        ttsInstances: [
+          new openai.TTS({
+            model: config.OPENAI_TTS_MODEL,
+            voice: config.OPENAI_TTS_VOICE as openai.TTSVoices,
+            apiKey: config.OPENAI_API_KEY,
+            baseURL: config.OPENAI_BASE_URL,
+          }),
+          localTTS,
+        ],
+      })
+    : localTTS;
+
+  return { stt: sttProvider, llm: llmProvider, tts: ttsProvider, workflowLLM };
+}

@@ -1,0 +1,93 @@
+import { llm, DEFAULT_API_CONNECT_OPTIONS, shortuuid, type APIConnectOptions } from '@livekit/agents';
+import type { Turn, Workflow, WorkflowReply } from '../../agents/workflows.js';
+
+/**
+ * A scripted workflow presented as an `llm.LLM`, so the session runs the same way whether the
+ * brain is OpenAI or the offline engine, and so the engine can sit last behind OpenAI in the
+ * framework's FallbackAdapter.
+ */
+export class WorkflowLLM extends llm.LLM {
+  readonly workflow: Workflow;
+  /** The reply of each chat() call in order; the worker logs intents from it. */
+  onReply?: (reply: WorkflowReply) => void;
+
+  constructor(workflow: Workflow) {
+    super();
+    this.workflow = workflow;
+  }
+
+  label(): string {
+    return `voicefleet.WorkflowLLM(${this.workflow.name})`;
+  }
+
+  override get model(): string {
+    return `workflow:${this.workflow.name}`;
+  }
+
+  override get provider(): string {
+    return 'voicefleet';
+  }
+
+  chat({
+    chatCtx,
+    toolCtx,
+    connOptions = DEFAULT_API_CONNECT_OPTIONS,
+  }: {
+    chatCtx: llm.ChatContext;
+    toolCtx?: llm.ToolContextLike;
+    connOptions?: APIConnectOptions;
+  }): llm.LLMStream {
+    return new WorkflowLLMStream(this, { chatCtx, toolCtx, connOptions });
+  }
+}
+
+/** Reads the conversation from a chat context: user and assistant text turns, in order. */
+export function turnsOf(chatCtx: llm.ChatContext): Turn[] {
+  const turns: Turn[] = [];
+  for (const item of chatCtx.items) {
+    if (item.type !== 'message') continue;
+    if (item.role !== 'user' && item.role !== 'assistant') continue;
+    const text = item.textContent?.trim();
+    if (text) turns.push({ role: item.role, text });
+  }
+  return turns;
+}
+
+class WorkflowLLMStream extends llm.LLMStream {
+  readonly #owner: WorkflowLLM;
+
+  constructor(
+    owner: WorkflowLLM,
+    params: { chatCtx: llm.ChatContext; toolCtx?: llm.ToolContextLike; connOptions: APIConnectOptions },
+  ) {
+    super(owner, params);
+    this.#owner = owner;
+  }
+
+  protected async run(): Promise<void> {
+    const turns = turnsOf(this.chatCtx);
+    const last = turns.at(-1);
+    // After a tool result the framework asks again; a scripted flow has already said its piece.
+    if (!last || last.role !== 'user') return;
+
+    const reply = this.#owner.workflow.respond(turns.slice(0, -1), last.text);
+    this.#owner.onReply?.(reply);
+    const id = shortuuid('wf_');
+
+    // Word-sized chunks let the TTS sentence tokenizer start on the first sentence at once.
+    for (const piece of reply.text.match(/\S+\s*/g) ?? []) {
+      this.queue.put({ id, delta: { role: 'assistant', content: piece } });
+    }
+
+    const action = reply.action;
+    if (action && this.toolCtx?.hasTool(action)) {
+      this.queue.put({
+        id,
+        delta: {
+          role: 'assistant',
+          toolCalls: [llm.FunctionCall.create({ callId: `${id}_${action}`, name: action, args: '{}' })],
+        },
+      });
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import { voice } from '@livekit/agents';
+import type { Logger } from 'pino';
+import type { WorkflowLLM } from './providers/workflow-llm.js';
+
+/**
+ * Turns a session's events into one structured log line per call event. Transcripts go under
+ * `pii`, which the logger drops at info level.
+ */
+export function observeSession(args: {
+  session: voice.AgentSession;
+  log: Logger;
+  workflowLLM: WorkflowLLM;
+  startedAt: number;
+}): void {
+  const { session, log, workflowLLM, startedAt } = args;
+  let turns = 0;
+  const E = voice.AgentSessionEventTypes;
+
+  workflowLLM.onReply = (reply) => {
+    log.info({ event: 'workflow_reply', intent: reply.intent, action: reply.action }, 'workflow replied');
+  };
+
+  session.on(E.UserInputTranscribed, (ev) => {
+    if (!ev.isFinal) return;
+    turns += 1;
+    log.info({ event: 'user_turn', turn: turns, pii: { transcript: ev.transcript } }, 'caller turn transcribed');
+  });
+
+  session.on(E.ConversationItemAdded, (ev) => {
+    const item = ev.item;
+    if (item.type !== 'message' || item.role !== 'assistant') return;
+    log.info(
+      { event: 'agent_turn', interrupted: item.interrupted, pii: { text: item.textContent } },
+      'agent turn spoken',
+    );
+  });
+
+  session.on(E.AgentStateChanged, (ev) => {
+    log.debug({ event: 'agent_state', from: ev.oldState, to: ev.newState }, 'agent state changed');
+  });
+
+  session.on(E.MetricsCollected, (ev) => {
+    const m = ev.metrics;
+    switch (m.type) {
+      case 'eou_metrics':
+        log.info(
+          { event: 'metrics', kind: 'eou', endOfUtteranceDelayMs: m.endOfUtteranceDelayMs, transcriptionDelayMs: m.transcriptionDelayMs },
+          'end of turn measured',
+        );
+        break;
+      case 'llm_metrics':
+        log.info({ event: 'metrics', kind: 'llm', ttftMs: m.ttftMs, durationMs: m.durationMs }, 'llm measured');
+        break;
+      case 'tts_metrics':
+        log.info({ event: 'metrics', kind: 'tts', ttfbMs: m.ttfbMs, audioDurationMs: m.audioDurationMs }, 'tts measured');
+        break;
+      default:
+        break;
+    }
+  });
+
+  session.on(E.Error, (ev) => {
+    const error = ev.error as { label?: string; recoverable?: boolean; error?: Error } | undefined;
+    log.warn(
+      { event: 'provider_error', provider: error?.label, recoverable: error?.recoverable, error: error?.error?.message },
+      'provider error',
+    );
+  });
+
+  session.on(E.Close, (ev) => {
+    log.info(
+      { event: 'call_ended', reason: ev.reason, turns, durationMs: Date.now() - startedAt, error: describeError(ev.error) },
+      'call ended',
+    );
+  });
+}
+
+function describeError(error: unknown): string | undefined {
+  if (!error) return undefined;
+  if (error instanceof Error) return error.message;
+  const inner = (error as { error?: unknown }).error;
+  return inner instanceof Error ? inner.message : String(inner);
+}

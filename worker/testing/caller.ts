@@ -1,0 +1,272 @@
+import { initializeLogger, log, mergeFrames } from '@livekit/agents';
+import {
+  LocalAudioTrack,
+  ParticipantKind,
+  Room,
+  RoomEvent,
+  TrackKind,
+  TrackPublishOptions,
+  TrackSource,
+  type RemoteParticipant,
+  type RemoteTrack,
+  type TextStreamReader,
+} from '@livekit/rtc-node';
+import { randomUUID } from 'node:crypto';
+import { readFile, writeFile } from 'node:fs/promises';
+import { LocalTTS, toFrames } from '../providers/local/local-tts.js';
+import { encodeWav, parseWav } from '../providers/local/wav.js';
+import { mintParticipantToken } from '../tokens.js';
+import { AgentAudioMonitor } from './agent-audio-monitor.js';
+import { CallerMicrophone } from './caller-microphone.js';
+
+const TRANSCRIPTION_TOPIC = 'lk.transcription';
+const SAMPLE_RATE = 16000;
+
+export interface CallerOptions {
+  url: string;
+  apiKey: string;
+  apiSecret: string;
+  /** Agent to dispatch into the room through the token's room configuration. */
+  agentName: string;
+  /** Job metadata for the dispatch (a string, so tests can send malformed metadata too). */
+  metadata?: string;
+  roomName?: string;
+  identity?: string;
+}
+
+export interface Transcript {
+  speaker: 'agent' | 'caller';
+  text: string;
+  at: number;
+}
+
+export interface TurnReport {
+  said: string;
+  /** Caller end of speech -> first audible agent audio at the caller. */
+  firstAgentAudioMs: number;
+  agentTranscript: string;
+}
+
+export interface CallReport {
+  room: string;
+  joinToGreetingMs?: number;
+  greeting?: string;
+  turns: TurnReport[];
+  transcripts: Transcript[];
+  agentStates: { state: string; at: number }[];
+}
+
+/**
+ * A scripted caller over WebRTC: joins a room (which dispatches the agent), speaks generated
+ * speech through a live microphone track, and measures what it hears at its own ear.
+ */
+export class Caller {
+  readonly room: Room;
+  readonly roomName: string;
+  readonly joinedAt: number;
+  readonly transcripts: Transcript[] = [];
+  readonly agentStates: { state: string; at: number }[] = [];
+  readonly turns: TurnReport[] = [];
+  readonly #mic: CallerMicrophone;
+  readonly #monitor = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
+  readonly #voice = new LocalTTS({ sampleRate: SAMPLE_RATE });
+  #micTrackSid?: string;
+  #agent?: RemoteParticipant;
+  #greeting?: { joinToGreetingMs: number; text: string };
+
+  private constructor(room: Room, roomName: string, mic: CallerMicrophone, joinedAt: number) {
+    this.room = room;
+    this.roomName = roomName;
+    this.#mic = mic;
+    this.joinedAt = joinedAt;
+  }
+
+  static async join(options: CallerOptions): Promise<Caller> {
+    ensureFrameworkLogger();
+    const roomName = options.roomName ?? `call-${randomUUID().slice(0, 8)}`;
+    const token = await mintParticipantToken({
+      apiKey: options.apiKey,
+      apiSecret: options.apiSecret,
+      identity: options.identity ?? `caller-${randomUUID().slice(0, 8)}`,
+      room: roomName,
+      agentName: options.agentName,
+      metadata: options.metadata,
+      ttl: '10m',
+    });
+
+    const room = new Room();
+    const mic = new CallerMicrophone(SAMPLE_RATE);
+    const caller = new Caller(room, roomName, mic, 0);
+    caller.#wire();
+    try {
+      await room.connect(options.url, token, { autoSubscribe: true, dynacast: false });
+    } catch (error) {
+      await mic.close();
+      const reason = error instanceof Error ? error.message : String(error);
+      throw new Error(`could not join ${options.url} (is \`npm start\` running?): ${reason}`);
+    }
+    (caller as { joinedAt: number }).joinedAt = performance.now();
+    const publication = await room.localParticipant!.publishTrack(
+      LocalAudioTrack.createAudioTrack('caller-mic', mic.source),
+      new TrackPublishOptions({ source: TrackSource.SOURCE_MICROPHONE }),
+    );
+    caller.#micTrackSid = publication.sid;
+    return caller;
+  }
+
+  #wire(): void {
+    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, participant: RemoteParticipant) => {
+      if (track.kind !== TrackKind.KIND_AUDIO || this.#agent) return;
+      if (participant.kind !== ParticipantKind.AGENT) return;
+      this.#agent = participant;
+      void this.#monitor.listen(track);
+    });
+    this.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, participant) => {
+      const state = changed['lk.agent.state'];
+      if (state && participant.identity !== this.room.localParticipant?.identity) {
+        this.agentStates.push({ state, at: performance.now() });
+      }
+    });
+    this.room.registerTextStreamHandler(TRANSCRIPTION_TOPIC, (reader: TextStreamReader) => {
+      void this.#collectTranscript(reader);
+    });
+  }
+
+  async #collectTranscript(reader: TextStreamReader): Promise<void> {
+    const attributes = reader.info.attributes ?? {};
+    // A segment's stream closes when the segment is complete; its text is then final.
+    const text = (await reader.readAll()).trim();
+    if (!text) return;
+    const speaker = attributes['lk.transcribed_track_id'] === this.#micTrackSid ? 'caller' : 'agent';
+    this.transcripts.push({ speaker, text, at: performance.now() });
+  }
+
+  /** Waits for the agent's first words; returns them with the join-to-audio latency. */
+  async greeting(timeoutMs = 20_000): Promise<{ joinToGreetingMs: number; text: string }> {
+    const burst = await this.#waitFor(() => this.#monitor.bursts[0], timeoutMs, 'the agent greeting');
+    await this.waitForAgentToFinish(timeoutMs);
+    const text = await this.#agentTextSince(burst.startedAt - 1000);
+    this.#greeting = { joinToGreetingMs: burst.startedAt - this.joinedAt, text };
+    return this.#greeting;
+  }
+
+  /** Says one line, then waits for the agent's whole answer. */
+  async turn(line: string, timeoutMs = 20_000): Promise<TurnReport> {
+    const burstsBefore = this.#monitor.bursts.length;
+    const endOfSpeechAt = await this.say(line);
+    const reply = await this.#waitFor(
+      () => this.#monitor.bursts.slice(burstsBefore).find((b) => b.startedAt >= endOfSpeechAt - 200),
+      timeoutMs,
+      `the agent's answer to "${line}"`,
+    );
+    await this.waitForAgentToFinish(timeoutMs);
+    const report: TurnReport = {
+      said: line,
+      firstAgentAudioMs: reply.startedAt - endOfSpeechAt,
+      agentTranscript: await this.#agentTextSince(reply.startedAt - 1000),
+    };
+    this.turns.push(report);
+    return report;
+  }
+
+  /** Speaks text (synthesized) or a mono 16-bit WAV; resolves at the caller's end of speech. */
+  async say(textOrWav: string): Promise<number> {
+    const samples = textOrWav.endsWith('.wav') ? await this.#readWav(textOrWav) : await this.#synthesize(textOrWav);
+    return this.#mic.speak(samples);
+  }
+
+  async waitForAgentToFinish(timeoutMs = 20_000): Promise<void> {
+    await this.#waitFor(() => (this.#monitor.speaking ? undefined : true), timeoutMs, 'the agent to finish speaking');
+  }
+
+  /** True once the agent has left or closed the room. */
+  get agentGone(): boolean {
+    return this.#agent !== undefined && !this.room.remoteParticipants.has(this.#agent.identity);
+  }
+
+  report(): CallReport {
+    return {
+      room: this.roomName,
+      joinToGreetingMs: this.#greeting?.joinToGreetingMs,
+      greeting: this.#greeting?.text,
+      turns: this.turns,
+      transcripts: this.transcripts,
+      agentStates: this.agentStates,
+    };
+  }
+
+  async saveRecording(path: string): Promise<void> {
+    await writeFile(path, encodeWav({ sampleRate: SAMPLE_RATE, channels: 1, samples: this.#monitor.recording() }));
+  }
+
+  recording(): Int16Array {
+    return this.#monitor.recording();
+  }
+
+  async hangUp(): Promise<void> {
+    this.#monitor.stop();
+    await this.#mic.close();
+    await this.room.disconnect();
+  }
+
+  async #synthesize(text: string): Promise<Int16Array> {
+    return mergeFrames(toFrames(await this.#voice.render(text), SAMPLE_RATE)).data;
+  }
+
+  async #readWav(path: string): Promise<Int16Array> {
+    const pcm = parseWav(await readFile(path));
+    if (pcm.sampleRate !== SAMPLE_RATE || pcm.channels !== 1) {
+      throw new Error(`${path}: need mono ${SAMPLE_RATE} Hz 16-bit WAV (sox in.wav -r ${SAMPLE_RATE} -c 1 -b 16 out.wav)`);
+    }
+    return pcm.samples;
+  }
+
+  /** The agent's final transcripts that arrived after `since`, joined; waits briefly for them. */
+  async #agentTextSince(since: number): Promise<string> {
+    const collect = () =>
+      this.transcripts
+        .filter((t) => t.speaker === 'agent' && t.at >= since)
+        .map((t) => t.text)
+        .join(' ');
+    const deadline = performance.now() + 2000;
+    while (!collect() && performance.now() < deadline) await sleep(50);
+    return collect();
+  }
+
+  #waitFor<T>(probe: () => T | undefined, timeoutMs: number, what: string): Promise<T> {
+    const found = probe();
+    if (found !== undefined) return Promise.resolve(found);
+    return new Promise((resolve, reject) => {
+      const check = () => {
+        const value = probe();
+        if (value === undefined) return;
+        cleanup();
+        resolve(value);
+      };
+      const unsubscribe = this.#monitor.onChange(check);
+      const poll = setInterval(check, 100);
+      const timer = setTimeout(() => {
+        cleanup();
+        reject(new Error(`timed out after ${timeoutMs} ms waiting for ${what}`));
+      }, timeoutMs);
+      const cleanup = () => {
+        unsubscribe();
+        clearInterval(poll);
+        clearTimeout(timer);
+      };
+    });
+  }
+}
+
+/** The framework's audio helpers log through its logger, which a plain script has not set up. */
+function ensureFrameworkLogger(): void {
+  try {
+    log();
+  } catch {
+    initializeLogger({ pretty: false, level: 'warn' });
+  }
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((r) => setTimeout(r, ms));
+}
