@@ -66,6 +66,8 @@ export const configSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   VOICEFLEET_LIVEKIT_PORT: port.default(7880),
   VOICEFLEET_REDIS_PORT: port.default(6379),
+  /** First of the 101 UDP ports livekit-server of the local fleet uses for media. */
+  VOICEFLEET_RTC_UDP_PORT_START: z.coerce.number().int().min(1024).max(65435).default(50000),
 });
 
 export type Config = z.infer<typeof configSchema>;

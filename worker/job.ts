@@ -52,6 +52,9 @@ export default defineAgent({
     const profile = { ...DEFAULT_BUSINESS_PROFILE, name: config.VOICEFLEET_BUSINESS_NAME };
     const workflow = createWorkflow(callContext.workflow, profile);
     const providers = buildSessionProviders({ config, vad, workflow, narrowband });
+    providers.warm().catch((error: Error) => {
+      log.warn({ event: 'provider_warm_failed', error: error.message }, 'local recognizer failed to warm up');
+    });
 
     const session = new voice.AgentSession({
       vad,

@@ -39,6 +39,13 @@ export function observeSession(args: {
     log.debug({ event: 'agent_state', from: ev.oldState, to: ev.newState }, 'agent state changed');
   });
 
+  session.on(E.EotPrediction, (ev) => {
+    log.info(
+      { event: 'eot_prediction', probability: Number(ev.probability.toFixed(3)), threshold: ev.threshold, delayMs: Math.round(ev.delayMs) },
+      'end-of-turn model predicted',
+    );
+  });
+
   session.on(E.MetricsCollected, (ev) => {
     const m = ev.metrics;
     switch (m.type) {

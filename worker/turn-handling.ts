@@ -8,7 +8,9 @@ type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']>;
  */
 export function sessionTurnHandling(narrowband: boolean): TurnHandling {
   return {
-    endpointing: { minDelay: 400, maxDelay: 2500 },
+    // The end-of-turn model holds the turn open while a caller sounds unfinished; the ceiling
+    // bounds how long a caller who has stopped waits when the model stays unsure.
+    endpointing: { minDelay: 400, maxDelay: 1500 },
     interruption: {
       // Line noise and breaths on phone audio trip a short threshold; web microphones are cleaner.
       minDuration: narrowband ? 600 : 500,

@@ -17,6 +17,8 @@ export interface SessionProviders {
   llm: llm.LLM;
   tts: tts.TTS;
   workflowLLM: WorkflowLLM;
+  /** Loads the local recognizer's model while the greeting plays, not at the caller's first words. */
+  warm(): Promise<void>;
 }
 
 export interface ProviderInputs {
@@ -30,10 +32,8 @@ export interface ProviderInputs {
 export function buildSessionProviders({ config, vad, workflow, narrowband }: ProviderInputs): SessionProviders {
   const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
 
-  const localSTT = new stt.StreamAdapter(
-    new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS }),
-    vad,
-  );
+  const recognizer = new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS });
+  const localSTT = new stt.StreamAdapter(recognizer, vad);
   const sttProvider = config.DEEPGRAM_API_KEY
     ? new stt.FallbackAdapter({
         sttInstances: [
@@ -78,5 +78,11 @@ export function buildSessionProviders({ config, vad, workflow, narrowband }: Pro
       })
     : localTTS;
 
-  return { stt: sttProvider, llm: llmProvider, tts: ttsProvider, workflowLLM };
+  return {
+    stt: sttProvider,
+    llm: llmProvider,
+    tts: ttsProvider,
+    workflowLLM,
+    warm: () => recognizer.warm(),
+  };
 }

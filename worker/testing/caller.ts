@@ -134,8 +134,9 @@ export class Caller {
 
   async #collectTranscript(reader: TextStreamReader): Promise<void> {
     const attributes = reader.info.attributes ?? {};
-    // A segment's stream closes when the segment is complete; its text is then final.
-    const text = (await reader.readAll()).trim();
+    // A segment's stream closes when the segment is complete; its text is then final. A stream
+    // cut off by hang-up has no final text to report.
+    const text = (await reader.readAll().catch(() => '')).trim();
     if (!text) return;
     const speaker = attributes['lk.transcribed_track_id'] === this.#micTrackSid ? 'caller' : 'agent';
     this.transcripts.push({ speaker, text, at: performance.now() });
@@ -173,6 +174,11 @@ export class Caller {
   async say(textOrWav: string): Promise<number> {
     const samples = textOrWav.endsWith('.wav') ? await this.#readWav(textOrWav) : await this.#synthesize(textOrWav);
     return this.#mic.speak(samples);
+  }
+
+  /** Resolves as soon as the agent is heard at all. */
+  async waitForAgentSpeech(timeoutMs = 20_000): Promise<void> {
+    await this.#waitFor(() => (this.#monitor.speaking ? true : undefined), timeoutMs, 'the agent to speak');
   }
 
   async waitForAgentToFinish(timeoutMs = 20_000): Promise<void> {

@@ -1,0 +1,88 @@
+import { mkdirSync } from 'node:fs';
+import { createServer } from 'node:net';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { livekitConfigYaml, type LiveKitPorts } from './livekit-config.js';
+import { ManagedProcess } from './managed-process.js';
+import { httpOk, portInUse, redisPing, waitUntil } from './readiness.js';
+
+export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export const LOCAL_BIN = join(PROJECT_ROOT, '.local', 'bin');
+
+type LineSink = (line: string, name: string) => void;
+
+/** A free TCP port on loopback, as the kernel hands it out. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer();
+    server.on('error', reject);
+    server.listen(0, '127.0.0.1', () => {
+      const address = server.address();
+      server.close(() => (typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port'))));
+    });
+  });
+}
+
+/**
+ * redis-server with the settings BullMQ needs in production: AOF fsync'd every second and no
+ * eviction (an evicted queue key is a lost job).
+ */
+export async function startRedis(opts: { port: number; dataDir: string; onLine?: LineSink }): Promise<ManagedProcess> {
+  if (await portInUse(opts.port)) {
+    throw new Error(`port ${opts.port} is already in use: stop that Redis, or set VOICEFLEET_REDIS_PORT`);
+  }
+  mkdirSync(opts.dataDir, { recursive: true });
+  const redis = new ManagedProcess({
+    name: 'redis',
+    command: 'redis-server',
+    args: [
+      '--port', String(opts.port),
+      '--bind', '127.0.0.1',
+      '--daemonize', 'no',
+      '--save', '',
+      '--appendonly', 'yes',
+      '--appendfsync', 'everysec',
+      '--maxmemory-policy', 'noeviction',
+      '--dir', opts.dataDir,
+    ],
+    onLine: opts.onLine,
+  });
+  await waitUntil(`redis on port ${opts.port}`, () => redisPing(opts.port), 10_000).catch(async (error) => {
+    await redis.stop();
+    throw error;
+  });
+  return redis;
+}
+
+export interface LiveKitHandle {
+  process: ManagedProcess;
+  url: string;
+  httpUrl: string;
+}
+
+export async function startLiveKit(opts: {
+  ports: LiveKitPorts;
+  apiKey: string;
+  apiSecret: string;
+  onLine?: LineSink;
+}): Promise<LiveKitHandle> {
+  if (await portInUse(opts.ports.port)) {
+    throw new Error(`port ${opts.ports.port} is already in use: stop that server, or set VOICEFLEET_LIVEKIT_PORT`);
+  }
+  const livekit = new ManagedProcess({
+    name: 'livekit',
+    command: join(LOCAL_BIN, 'livekit-server'),
+    args: ['--config-body', livekitConfigYaml(opts.ports)],
+    env: { ...process.env, LIVEKIT_KEYS: `${opts.apiKey}: ${opts.apiSecret}` },
+    onLine: opts.onLine,
+  });
+  const httpUrl = `http://127.0.0.1:${opts.ports.port}`;
+  await waitUntil('livekit-server', async () => {
+    if (!livekit.running) throw new Error('livekit-server exited during start-up (run scripts/setup?)');
+    return httpOk(httpUrl);
+  }, 20_000).catch(async (error) => {
+    await livekit.stop();
+    throw error;
+  });
+  return { process: livekit, url: `ws://127.0.0.1:${opts.ports.port}`, httpUrl };
+}

@@ -1,0 +1,102 @@
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
+import { rmsLevel } from '../worker/providers/local/wav.js';
+import { Caller } from '../worker/testing/caller.js';
+import { freePort, startTestStack, type TestStack } from './support/servers.js';
+import { WorkerProcess } from './support/worker-process.js';
+
+/**
+ * The whole loop against real servers: livekit-server, an agent worker process with the offline
+ * speech stack, and a WebRTC caller that hears the agent through the room like a person would.
+ */
+describe('agent worker answering WebRTC callers', () => {
+  let stack: TestStack;
+  let worker: WorkerProcess;
+  const agentName = `vf-test-${randomUUID().slice(0, 8)}`;
+  const receptionist = createWorkflow('receptionist');
+
+  const join = (metadata = '{"workflow":"receptionist"}') =>
+    Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName, metadata });
+
+  beforeAll(async () => {
+    stack = await startTestStack();
+    worker = WorkerProcess.start({
+      ...stack.env,
+      VOICEFLEET_AGENT_NAME: agentName,
+      VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
+      LOG_LEVEL: 'info',
+    });
+    await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');
+  }, 150_000);
+
+  afterAll(async () => {
+    await worker?.stop();
+    await stack?.stop();
+  });
+
+  it('greets the caller, understands a request and answers it from the business profile', async () => {
+    const caller = await join();
+    try {
+      const greeting = await caller.greeting(30_000);
+      expect(greeting.text).toBe(receptionist.greeting());
+      expect(rmsLevel(caller.recording())).toBeGreaterThan(0.005);
+
+      const hours = await caller.turn('what are your opening hours', 30_000);
+      expect(hours.agentTranscript).toContain(DEFAULT_BUSINESS_PROFILE.hours);
+
+      const booking = await caller.turn("I'd like to book an appointment", 30_000);
+      expect(booking.agentTranscript).toContain('What day works best for you?');
+
+      // Generous sanity bounds only; the latency goals live in the benchmarks.
+      for (const turn of [hours, booking]) {
+        expect(turn.firstAgentAudioMs).toBeGreaterThan(0);
+        expect(turn.firstAgentAudioMs).toBeLessThan(10_000);
+      }
+      expect(greeting.joinToGreetingMs).toBeGreaterThan(0);
+      expect(greeting.joinToGreetingMs).toBeLessThan(15_000);
+
+      const intents = worker.lines.filter((l) => l.event === 'workflow_reply' && l.room === caller.roomName);
+      expect(intents.map((l) => l.intent)).toEqual(['hours', 'book']);
+      // Transcripts are personal data: none at info level.
+      expect(worker.lines.filter((l) => l.room === caller.roomName).some((l) => 'pii' in l)).toBe(false);
+
+      mkdirSync('test-artifacts', { recursive: true });
+      writeFileSync('test-artifacts/agent-call-latency.json', JSON.stringify(caller.report(), null, 2));
+    } finally {
+      await caller.hangUp();
+    }
+  });
+
+  it('greets a call with malformed metadata generically and logs the error, without crashing', async () => {
+    const caller = await join('{"workflow": "receptionist", +1555');
+    try {
+      const greeting = await caller.greeting(30_000);
+      expect(greeting.text).toBe(receptionist.genericGreeting());
+      const logged = await worker.waitForEvent('metadata_invalid', 5_000, (l) => l.room === caller.roomName);
+      expect(logged.level).toBe(50);
+      expect(String(logged.reason)).toMatch(/not JSON/);
+      expect(JSON.stringify(logged)).not.toContain('+1555');
+    } finally {
+      await caller.hangUp();
+    }
+  });
+
+  it('ends the session cleanly when the caller hangs up mid-sentence, then takes the next call', async () => {
+    const first = await join();
+    await first.waitForAgentSpeech(30_000);
+    await first.hangUp();
+    const ended = await worker.waitForEvent('call_ended', 30_000, (l) => l.room === first.roomName);
+    expect(ended.reason).toBe('participant_disconnected');
+
+    const next = await join();
+    try {
+      const greeting = await next.greeting(30_000);
+      expect(greeting.text).toBe(receptionist.greeting());
+    } finally {
+      await next.hangUp();
+    }
+    expect(worker.lines.some((l) => l.level === 60 || /uncaught|unhandled/i.test(String(l.msg)))).toBe(false);
+  });
+});
