@@ -53,8 +53,13 @@ export const configSchema = z.object({
   VOICEFLEET_MAX_CALLS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(8),
   /** Local TTS engine for the offline default stack. */
   VOICEFLEET_LOCAL_TTS: z.enum(['flite', 'espeak-ng']).default('flite'),
-  /** Time allowed for one provider attempt before the fallback adapter moves on. */
+  /** Time allowed for one STT/TTS provider attempt before the fallback adapter moves on. */
   VOICEFLEET_PROVIDER_TIMEOUT_MS: positiveMs.default(5000),
+  /**
+   * Time a cloud LLM has to start answering before the workflow engine answers instead; short,
+   * because the caller hears nothing meanwhile.
+   */
+  VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS: positiveMs.default(1200),
   DEEPGRAM_API_KEY: optionalSecret,
   OPENAI_API_KEY: optionalSecret,
   /** OpenAI-compatible endpoint; set for local servers or proxies. */

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { LocalTTS } from './local/local-tts.js';
 import { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
 import { RECEPTIONIST_CORPUS } from './local/receptionist-corpus.js';
+import { StallGuardLLM } from './stall-guard-llm.js';
 import { WorkflowLLM } from './workflow-llm.js';
 
 /**
@@ -29,6 +30,30 @@ export interface ProviderInputs {
   narrowband: boolean;
 }
 
+/**
+ * The session's LLM: OpenAI (or any OpenAI-compatible endpoint) when a key is set, with the
+ * scripted workflow engine behind it; the engine alone otherwise.
+ */
+export function buildLLM(config: Config, workflow: Workflow): { llm: llm.LLM; workflowLLM: WorkflowLLM } {
+  const workflowLLM = new WorkflowLLM(workflow);
+  if (!config.OPENAI_API_KEY) return { llm: workflowLLM, workflowLLM };
+  const cloud = new openai.LLM({
+    model: config.OPENAI_LLM_MODEL,
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+  });
+  return {
+    llm: new llm.FallbackAdapter({
+      llms: [new StallGuardLLM(cloud, config.VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS), workflowLLM],
+      attemptTimeout: config.VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS / 1000,
+      // A stalled answer is abandoned even after its first words played: a restart from the
+      // engine beats dead air.
+      retryOnChunkSent: true,
+    }),
+    workflowLLM,
+  };
+}
+
 export function buildSessionProviders({ config, vad, workflow, narrowband }: ProviderInputs): SessionProviders {
   const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
 
@@ -45,20 +70,7 @@ export function buildSessionProviders({ config, vad, workflow, narrowband }: Pro
       })
     : localSTT;
 
-  const workflowLLM = new WorkflowLLM(workflow);
-  const llmProvider = config.OPENAI_API_KEY
-    ? new llm.FallbackAdapter({
-        llms: [
-          new openai.LLM({
-            model: config.OPENAI_LLM_MODEL,
-            apiKey: config.OPENAI_API_KEY,
-            baseURL: config.OPENAI_BASE_URL,
-          }),
-          workflowLLM,
-        ],
-        attemptTimeout: attemptTimeoutMs / 1000,
-      })
-    : workflowLLM;
+  const { llm: llmProvider, workflowLLM } = buildLLM(config, workflow);
 
   const localTTS = new LocalTTS({
     engine: config.VOICEFLEET_LOCAL_TTS,
