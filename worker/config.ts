@@ -60,6 +60,8 @@ export const configSchema = z.object({
    * because the caller hears nothing meanwhile.
    */
   VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS: positiveMs.default(1200),
+  /** Caller silence before each rung of the silence ladder (reprompt, reprompt, goodbye). */
+  VOICEFLEET_SILENCE_PROMPT_AFTER_MS: positiveMs.default(8000),
   DEEPGRAM_API_KEY: optionalSecret,
   OPENAI_API_KEY: optionalSecret,
   /** OpenAI-compatible endpoint; set for local servers or proxies. */

@@ -8,7 +8,11 @@ import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
 import { buildSessionProviders } from './providers/session-providers.js';
 import { observeSession } from './session-observer.js';
+import { SilenceLadder } from './silence-ladder.js';
 import { sessionTurnHandling } from './turn-handling.js';
+
+/** Voice activity with no words may hold a silence prompt back this long (line noise). */
+const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
 
 /**
  * One call, from job start to hang-up. This is where a call enters voicefleet: the job's metadata
@@ -74,5 +78,13 @@ export default defineAgent({
       room: ctx.room,
       inputOptions: { participantIdentity: caller.identity },
     });
+
+    new SilenceLadder(session, {
+      prompts: workflow.silencePrompts(),
+      promptAfterMs: config.VOICEFLEET_SILENCE_PROMPT_AFTER_MS,
+      maxUntranscribedSpeechMs: MAX_UNTRANSCRIBED_SPEECH_MS,
+      hangUp: () => ctx.deleteRoom(),
+      onRung: (rung, kind) => log.info({ event: 'silence_prompt', rung, kind }, 'caller silent, prompting'),
+    }).start();
   },
 });

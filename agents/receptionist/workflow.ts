@@ -118,6 +118,13 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
     name: 'receptionist',
     greeting: () => say.greeting,
     genericGreeting: () => say.genericGreeting,
+    silencePrompts: () => ({
+      reprompts: [
+        'Are you still there? I can book an appointment, or tell you our hours, address or prices.',
+        "Sorry, I can't hear you. If you are speaking, please move closer to your phone.",
+      ],
+      goodbye: `I will end the call now. Please call ${profile.name} back any time. Goodbye!`,
+    }),
     respond(history, userText) {
       const intent = matchIntent(userText, INTENTS);
       const step = lastStep(history);

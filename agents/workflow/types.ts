@@ -27,4 +27,6 @@ export interface Workflow {
   /** What a caller with unusable call metadata hears instead of a workflow greeting. */
   genericGreeting(): string;
   respond(history: readonly Turn[], userText: string): WorkflowReply;
+  /** What the agent says when the caller goes quiet, rung by rung, and before hanging up. */
+  silencePrompts(): { reprompts: readonly string[]; goodbye: string };
 }

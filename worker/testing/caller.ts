@@ -73,6 +73,7 @@ export class Caller {
   #micTrackSid?: string;
   #agent?: RemoteParticipant;
   #greeting?: { joinToGreetingMs: number; text: string };
+  #disconnected = false;
 
   private constructor(room: Room, roomName: string, mic: CallerMicrophone, joinedAt: number) {
     this.room = room;
@@ -115,6 +116,9 @@ export class Caller {
   }
 
   #wire(): void {
+    this.room.on(RoomEvent.Disconnected, () => {
+      this.#disconnected = true;
+    });
     this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, participant: RemoteParticipant) => {
       if (track.kind !== TrackKind.KIND_AUDIO || this.#agent) return;
       if (participant.kind !== ParticipantKind.AGENT) return;
@@ -174,6 +178,20 @@ export class Caller {
   async say(textOrWav: string): Promise<number> {
     const samples = textOrWav.endsWith('.wav') ? await this.#readWav(textOrWav) : await this.#synthesize(textOrWav);
     return this.#mic.speak(samples);
+  }
+
+  /** Resolves with the first agent transcript (at or after `since`) that contains `text`. */
+  async waitForAgentTranscript(text: string, timeoutMs = 20_000, since = 0): Promise<Transcript> {
+    return this.#waitFor(
+      () => this.transcripts.find((t) => t.speaker === 'agent' && t.at >= since && t.text.includes(text)),
+      timeoutMs,
+      `the agent to say "${text}"`,
+    );
+  }
+
+  /** Resolves when the room goes away under the caller (the agent hung up). */
+  async waitForDisconnect(timeoutMs = 20_000): Promise<void> {
+    await this.#waitFor(() => (this.#disconnected ? true : undefined), timeoutMs, 'the call to be hung up');
   }
 
   /** Resolves as soon as the agent is heard at all. */
