@@ -69,6 +69,28 @@ describe('agent worker answering WebRTC callers', () => {
     }
   });
 
+  it('stops talking when the caller barges in, and answers the new request instead', async () => {
+    const caller = await join();
+    try {
+      await caller.greeting(30_000);
+      await caller.say('what are your opening hours');
+      const { stopMs, reply } = await caller.bargeIn('where are you located', 1000, 30_000);
+      expect(reply.agentTranscript).toContain(DEFAULT_BUSINESS_PROFILE.address);
+      expect(stopMs).toBeGreaterThan(0);
+      expect(stopMs).toBeLessThan(3000);
+      const hoursTurn = await worker.waitFor(
+        (l) => l.event === 'agent_turn' && l.room === caller.roomName && l.interrupted === true,
+        10_000,
+        'the interrupted agent turn',
+      );
+      expect(hoursTurn).toBeDefined();
+      mkdirSync('test-artifacts', { recursive: true });
+      writeFileSync('test-artifacts/barge-in.json', JSON.stringify({ stopMs, reply }, null, 2));
+    } finally {
+      await caller.hangUp();
+    }
+  });
+
   it('greets a call with malformed metadata generically and logs the error, without crashing', async () => {
     const caller = await join('{"workflow": "receptionist", +1555');
     try {

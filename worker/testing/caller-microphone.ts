@@ -12,6 +12,7 @@ export class CallerMicrophone {
   readonly #samplesPerFrame: number;
   #pending: Int16Array[] = [];
   #onSpoken?: (endOfSpeechAt: number) => void;
+  #onStarted?: (startOfSpeechAt: number) => void;
   #running = true;
   readonly #loop: Promise<void>;
 
@@ -22,8 +23,12 @@ export class CallerMicrophone {
     this.#loop = this.#pump();
   }
 
-  /** Queues speech; resolves with the moment (performance.now()) its last sample plays out. */
-  speak(samples: Int16Array): Promise<number> {
+  /**
+   * Queues speech; resolves with the moment (performance.now()) its last sample plays out.
+   * `onStarted` gets the moment its first sample does.
+   */
+  speak(samples: Int16Array, onStarted?: (startOfSpeechAt: number) => void): Promise<number> {
+    this.#onStarted = onStarted;
     if (this.#onSpoken) return Promise.reject(new Error('the caller is already speaking'));
     for (let i = 0; i < samples.length; i += this.#samplesPerFrame) {
       const chunk = new Int16Array(this.#samplesPerFrame);
@@ -46,6 +51,11 @@ export class CallerMicrophone {
     while (this.#running) {
       const speech = this.#pending.shift();
       const data = speech ?? silence;
+      if (speech && this.#onStarted) {
+        const started = this.#onStarted;
+        this.#onStarted = undefined;
+        started(performance.now() + this.source.queuedDuration);
+      }
       await this.source.captureFrame(new AudioFrame(data, this.#sampleRate, 1, this.#samplesPerFrame));
       if (speech && this.#pending.length === 0 && this.#onSpoken) {
         const done = this.#onSpoken;

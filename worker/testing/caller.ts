@@ -150,7 +150,7 @@ export class Caller {
   async greeting(timeoutMs = 20_000): Promise<{ joinToGreetingMs: number; text: string }> {
     const burst = await this.#waitFor(() => this.#monitor.bursts[0], timeoutMs, 'the agent greeting');
     await this.waitForAgentToFinish(timeoutMs);
-    const text = await this.#agentTextSince(burst.startedAt - 1000);
+    const text = await this.#agentTextSince(burst.startedAt);
     this.#greeting = { joinToGreetingMs: burst.startedAt - this.joinedAt, text };
     return this.#greeting;
   }
@@ -168,16 +168,44 @@ export class Caller {
     const report: TurnReport = {
       said: line,
       firstAgentAudioMs: reply.startedAt - endOfSpeechAt,
-      agentTranscript: await this.#agentTextSince(reply.startedAt - 1000),
+      agentTranscript: await this.#agentTextSince(reply.startedAt),
     };
     this.turns.push(report);
     return report;
   }
 
   /** Speaks text (synthesized) or a mono 16-bit WAV; resolves at the caller's end of speech. */
-  async say(textOrWav: string): Promise<number> {
+  async say(textOrWav: string, onStarted?: (startOfSpeechAt: number) => void): Promise<number> {
     const samples = textOrWav.endsWith('.wav') ? await this.#readWav(textOrWav) : await this.#synthesize(textOrWav);
-    return this.#mic.speak(samples);
+    return this.#mic.speak(samples, onStarted);
+  }
+
+  /**
+   * Talks over the agent while it speaks: returns how long after the caller started the agent's
+   * audio stopped at the caller's ear, and the agent's next answer.
+   */
+  async bargeIn(line: string, afterMs = 1000, timeoutMs = 20_000): Promise<{ stopMs: number; reply: TurnReport }> {
+    await this.waitForAgentSpeech(timeoutMs);
+    await sleep(afterMs);
+    const interrupted = this.#monitor.bursts.at(-1)!;
+    let startedAt = 0;
+    const endOfSpeechAt = await this.say(line, (t) => {
+      startedAt = t;
+    });
+    await this.#waitFor(() => interrupted.endedAt, timeoutMs, 'the agent to stop talking');
+    const reply = await this.#waitFor(
+      () => this.#monitor.bursts.find((b) => b.startedAt >= endOfSpeechAt - 200),
+      timeoutMs,
+      `the agent's answer to "${line}"`,
+    );
+    await this.waitForAgentToFinish(timeoutMs);
+    const report: TurnReport = {
+      said: line,
+      firstAgentAudioMs: reply.startedAt - endOfSpeechAt,
+      agentTranscript: await this.#agentTextSince(reply.startedAt),
+    };
+    this.turns.push(report);
+    return { stopMs: interrupted.endedAt! - startedAt, reply: report };
   }
 
   /** Resolves with the first agent transcript (at or after `since`) that contains `text`. */
