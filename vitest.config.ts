@@ -7,6 +7,8 @@ export default defineConfig({
     // them from contending for the 2 cores this project is sized for.
     fileParallelism: false,
     testTimeout: 60_000,
+    // @livekit/rtc-node logs at debug level unless NODE_ENV is production.
+    env: { NODE_ENV: 'production' },
     hookTimeout: 120_000,
   },
 });

@@ -1,5 +1,6 @@
 import { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
+import { redactSensitive } from '../agents/guardrails/redact.js';
 import type { WorkflowLLM } from './providers/workflow-llm.js';
 
 /**
@@ -23,14 +24,14 @@ export function observeSession(args: {
   session.on(E.UserInputTranscribed, (ev) => {
     if (!ev.isFinal) return;
     turns += 1;
-    log.info({ event: 'user_turn', turn: turns, pii: { transcript: ev.transcript } }, 'caller turn transcribed');
+    log.info({ event: 'user_turn', turn: turns, pii: { transcript: redactSensitive(ev.transcript) } }, 'caller turn transcribed');
   });
 
   session.on(E.ConversationItemAdded, (ev) => {
     const item = ev.item;
     if (item.type !== 'message' || item.role !== 'assistant') return;
     log.info(
-      { event: 'agent_turn', interrupted: item.interrupted, pii: { text: item.textContent } },
+      { event: 'agent_turn', interrupted: item.interrupted, pii: { text: redactSensitive(item.textContent ?? '') } },
       'agent turn spoken',
     );
   });
