@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
 import { rmsLevel } from '../worker/providers/local/wav.js';
 import { Caller } from '../worker/testing/caller.js';
-import { freePort, startTestStack, type TestStack } from './support/servers.js';
+import { startTestStack, type TestStack } from './support/servers.js';
 import { WorkerProcess } from './support/worker-process.js';
 
 /**
@@ -22,13 +22,7 @@ describe('agent worker answering WebRTC callers', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    worker = WorkerProcess.start({
-      ...stack.env,
-      VOICEFLEET_AGENT_NAME: agentName,
-      VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
-      LOG_LEVEL: 'info',
-    });
-    await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');
+    worker = await WorkerProcess.startRegistered(stack, { VOICEFLEET_AGENT_NAME: agentName });
   }, 150_000);
 
   afterAll(async () => {

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
 import { Caller } from '../worker/testing/caller.js';
-import { freePort, startTestStack, type TestStack } from './support/servers.js';
+import { startTestStack, type TestStack } from './support/servers.js';
 import { WorkerProcess } from './support/worker-process.js';
 
 /** The silence ladder heard through real audio: reprompts, reset on speech, goodbye, hang-up. */
@@ -14,13 +14,10 @@ describe('caller silence', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    worker = WorkerProcess.start({
-      ...stack.env,
+    worker = await WorkerProcess.startRegistered(stack, {
       VOICEFLEET_AGENT_NAME: agentName,
-      VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
       VOICEFLEET_SILENCE_PROMPT_AFTER_MS: '2500',
     });
-    await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');
   }, 150_000);
 
   afterAll(async () => {

@@ -1,9 +1,6 @@
-import { spawn, type ChildProcess } from 'node:child_process';
-import { once } from 'node:events';
-import { fileURLToPath } from 'node:url';
-import { createInterface } from 'node:readline';
-
-const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+import { ManagedProcess } from '../../scripts/fleet/managed-process.js';
+import { PROJECT_ROOT } from '../../scripts/fleet/servers.js';
+import { freePort, type TestStack } from './servers.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; event?: string };
 
@@ -13,32 +10,38 @@ export type LogLine = Record<string, unknown> & { msg?: string; event?: string }
  */
 export class WorkerProcess {
   readonly lines: LogLine[] = [];
-  readonly stderr: string[] = [];
-  readonly #child: ChildProcess;
+  readonly #process: ManagedProcess;
   readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
 
-  private constructor(child: ChildProcess) {
-    this.#child = child;
-    createInterface({ input: child.stdout! }).on('line', (raw) => this.#onLine(raw));
-    createInterface({ input: child.stderr! }).on('line', (raw) => {
-      this.stderr.push(raw);
-      this.#onLine(raw);
+  private constructor(env: Record<string, string>) {
+    // A process group of its own, so stop() also reaches the job processes it forked.
+    this.#process = new ManagedProcess({
+      name: 'worker',
+      command: process.execPath,
+      args: ['--import', 'tsx', 'worker/main.ts', 'start'],
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, ...env },
+      onLine: (raw) => this.#onLine(raw),
     });
   }
 
   static start(env: Record<string, string>): WorkerProcess {
-    const child = spawn(process.execPath, ['--import', 'tsx', 'worker/main.ts', 'start'], {
-      cwd: ROOT,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-      // Its own process group, so stop() also reaches the job processes it forked.
-      detached: true,
+    return new WorkerProcess(env);
+  }
+
+  /** A worker registered with the test stack under its own agent name. */
+  static async startRegistered(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
+    const worker = new WorkerProcess({
+      ...stack.env,
+      VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
+      ...env,
     });
-    return new WorkerProcess(child);
+    await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');
+    return worker;
   }
 
   get pid(): number | undefined {
-    return this.#child.pid;
+    return this.#process.pid;
   }
 
   #onLine(raw: string): void {
@@ -93,23 +96,7 @@ export class WorkerProcess {
   }
 
   /** SIGTERM to the whole group, SIGKILL after the grace period. */
-  async stop(graceMs = 10_000): Promise<void> {
-    const pid = this.#child.pid;
-    if (pid === undefined || this.#child.exitCode !== null || this.#child.signalCode !== null) return;
-    const exited = once(this.#child, 'exit');
-    signalGroup(pid, 'SIGTERM');
-    const timer = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
-    await exited;
-    clearTimeout(timer);
-    // Job processes can outlive their parent for a moment; the group kill makes sure they do not.
-    signalGroup(pid, 'SIGKILL');
-  }
-}
-
-function signalGroup(pid: number, signal: NodeJS.Signals): void {
-  try {
-    process.kill(-pid, signal);
-  } catch {
-    // the group is already gone
+  stop(graceMs = 10_000): Promise<void> {
+    return this.#process.stop(graceMs);
   }
 }

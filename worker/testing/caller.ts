@@ -157,10 +157,14 @@ export class Caller {
 
   /** Says one line, then waits for the agent's whole answer. */
   async turn(line: string, timeoutMs = 20_000): Promise<TurnReport> {
-    const burstsBefore = this.#monitor.bursts.length;
     const endOfSpeechAt = await this.say(line);
+    return this.#answerTo(line, endOfSpeechAt, timeoutMs);
+  }
+
+  /** Waits for the first agent speech after the caller's end of speech, and for its end. */
+  async #answerTo(line: string, endOfSpeechAt: number, timeoutMs: number): Promise<TurnReport> {
     const reply = await this.#waitFor(
-      () => this.#monitor.bursts.slice(burstsBefore).find((b) => b.startedAt >= endOfSpeechAt - 200),
+      () => this.#monitor.bursts.find((b) => b.startedAt >= endOfSpeechAt - 200),
       timeoutMs,
       `the agent's answer to "${line}"`,
     );
@@ -193,18 +197,7 @@ export class Caller {
       startedAt = t;
     });
     await this.#waitFor(() => interrupted.endedAt, timeoutMs, 'the agent to stop talking');
-    const reply = await this.#waitFor(
-      () => this.#monitor.bursts.find((b) => b.startedAt >= endOfSpeechAt - 200),
-      timeoutMs,
-      `the agent's answer to "${line}"`,
-    );
-    await this.waitForAgentToFinish(timeoutMs);
-    const report: TurnReport = {
-      said: line,
-      firstAgentAudioMs: reply.startedAt - endOfSpeechAt,
-      agentTranscript: await this.#agentTextSince(reply.startedAt),
-    };
-    this.turns.push(report);
+    const report = await this.#answerTo(line, endOfSpeechAt, timeoutMs);
     return { stopMs: interrupted.endedAt! - startedAt, reply: report };
   }
 

@@ -1,5 +1,6 @@
 import { APIConnectionError, initializeLogger, type tts } from '@livekit/agents';
 import type { AudioFrame } from '@livekit/rtc-node';
+import { isAlive } from '../../../test/support/process-tree.js';
 import { describe, expect, it } from 'vitest';
 import { LocalTTS, type LocalTTSEngine } from './local-tts.js';
 import { rmsLevel } from './wav.js';
@@ -22,14 +23,6 @@ function join(frames: AudioFrame[]): Int16Array {
   return out;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe.each<[LocalTTSEngine, number]>([
   ['flite', 16000],

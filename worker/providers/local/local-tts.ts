@@ -1,47 +1,57 @@
-import { AudioByteStream, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
+import { APIConnectionError, AudioByteStream, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
 import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
-import { randomUUID } from 'node:crypto';
-import { readFile, rm } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { runSpeechProcess } from './speech-process.js';
+import type { Readable } from 'node:stream';
 import { textForSpeech } from './speech-text.js';
-import { parseWav, type Pcm16 } from './wav.js';
+import { parseWav, WavFormatError, type Pcm16 } from './wav.js';
 
 export type LocalTTSEngine = 'flite' | 'espeak-ng';
 
 export interface LocalTTSOptions {
   /** Default `flite`: it sounds more natural and recognizers understand it better. */
   engine: LocalTTSEngine;
-  /** Output rate in Hz; 8000 for phone legs, 16000 (default) for WebRTC. */
+  /** Rate of the frames this TTS emits, 8000-48000 Hz; 8000 for phone legs, 16000 (default) for WebRTC. */
   sampleRate: number;
-  /** Engine voice; defaults `slt` (flite, 16 kHz) and `en-us` (espeak-ng). */
+  /** Engine voice; defaults `slt` (flite, 16 kHz) and `en-us` (espeak-ng, 22.05 kHz). */
   voice?: string;
-  /** Path of the engine binary; defaults to the engine name on PATH. */
+  /** Path of the engine binary; defaults to the engine's name on PATH. */
   binaryPath?: string;
-  /** Called with the pid of each engine process (tests use it to check that aborts kill it). */
+  /** Called with the pid of each engine process (tests use it to check that an abort kills it). */
   onProcess?: (pid: number) => void;
 }
 
 const FRAME_MS = 20;
+const DEFAULT_VOICE: Record<LocalTTSEngine, string> = { flite: 'slt', 'espeak-ng': 'en-us' };
+const ESPEAK_WORDS_PER_MINUTE = '165';
 
 /**
- * Offline text-to-speech over a Debian speech engine. Each sentence is one engine run (7-40 ms
- * for flite); the framework's sentence tokenizer streams a reply sentence by sentence, so the
- * first sentence plays while the rest of the reply is still being written.
+ * Offline text-to-speech over a Debian speech engine, one child process per request.
+ *
+ * It declares `streaming: false`, so `voice.AgentSession` (and `tts.FallbackAdapter`) wrap it in the
+ * framework's sentence-tokenizing `tts.StreamAdapter`: each sentence of an LLM reply is synthesized
+ * as soon as the tokenizer has seen it end, and plays while the rest is still being written.
+ * `stream()` gives the same wrapping to direct callers.
  */
 export class LocalTTS extends tts.TTS {
   label = 'voicefleet.LocalTTS';
-  readonly opts: LocalTTSOptions;
+  readonly opts: Readonly<LocalTTSOptions>;
+  #streamAdapter?: tts.StreamAdapter;
 
   constructor(opts: Partial<LocalTTSOptions> = {}) {
     const options: LocalTTSOptions = { engine: 'flite', sampleRate: 16000, ...opts };
-    super(options.sampleRate, 1, { streaming: false });
+    const { sampleRate } = options;
+    if (!Number.isInteger(sampleRate) || sampleRate < 8000 || sampleRate > 48000) {
+      throw new RangeError(`LocalTTS sampleRate must be an integer from 8000 to 48000 Hz, got ${sampleRate}`);
+    }
+    super(sampleRate, 1, { streaming: false });
     this.opts = options;
   }
 
   override get model(): string {
-    return this.opts.engine;
+    return `${this.opts.engine}/${this.opts.voice ?? DEFAULT_VOICE[this.opts.engine]}`;
   }
 
   override get provider(): string {
@@ -53,77 +63,307 @@ export class LocalTTS extends tts.TTS {
   }
 
   stream(options?: { connOptions?: APIConnectOptions }): tts.SynthesizeStream {
-    return new tts.StreamAdapter(this, new tokenize.basic.SentenceTokenizer()).stream(options);
+    // One adapter for the TTS's lifetime: each adapter subscribes to this TTS's events.
+    this.#streamAdapter ??= new tts.StreamAdapter(this, new tokenize.basic.SentenceTokenizer());
+    return this.#streamAdapter.stream(options);
   }
 
-  /** Synthesizes one piece of text to PCM at the engine's own rate. */
-  async render(text: string, signal?: AbortSignal): Promise<Pcm16> {
-    const { engine, voice, binaryPath, onProcess } = this.opts;
-    const spoken = textForSpeech(text).replace(/^-+/, '');
+  override async close(): Promise<void> {
+    await this.#streamAdapter?.close();
+    await super.close();
+  }
+
+  /** Speech for `text` at the engine's own rate, chunk by chunk as the engine produces it. */
+  async *speak(text: string, signal?: AbortSignal): AsyncGenerator<Pcm16> {
+    const { engine, binaryPath, onProcess } = this.opts;
+    const voice = this.opts.voice ?? DEFAULT_VOICE[engine];
+    const run = { binary: binaryPath ?? engine, debianPackage: engine, signal, onSpawn: onProcess };
     if (engine === 'espeak-ng') {
-      const wav = await runSpeechProcess({
-        binary: binaryPath ?? 'espeak-ng',
-        argv: ['--stdout', '-v', voice ?? 'en-us', '-s', '165', spoken],
-        debianPackage: 'espeak-ng',
-        signal,
-        onSpawn: onProcess,
-      });
-      return parseWav(wav);
+      const spoken = textForSpeech(text);
+      if (!isSpeakable(spoken)) return;
+      // Text goes in on stdin so that nothing in it can be read as an option.
+      const argv = ['--stdout', '-b', '1', '-v', voice, '-s', ESPEAK_WORDS_PER_MINUTE];
+      yield* wavFromStdout(startEngine({ ...run, argv, stdin: spoken }));
+      return;
     }
-    // flite cannot write to a socket (Node's stdio), so it writes a private temp file.
-    const file = join(tmpdir(), `voicefleet-tts-${randomUUID()}.wav`);
-    try {
-      await runSpeechProcess({
-        binary: binaryPath ?? 'flite',
-        argv: ['-voice', voice ?? 'slt', '-t', spoken, '-o', file],
-        debianPackage: 'flite',
-        signal,
-        onSpawn: onProcess,
-      });
-      return parseWav(await readFile(file));
-    } finally {
-      await rm(file, { force: true });
+    // flite writes only whole files, so a long text is spoken one sentence (one run) at a time.
+    for (const sentence of new tokenize.basic.SentenceTokenizer().tokenize(text)) {
+      const spoken = textForSpeech(sentence);
+      if (isSpeakable(spoken)) yield await fliteSentence(spoken, voice, run);
     }
+  }
+
+  /** All of the speech for `text`, at the engine's own rate. */
+  async render(text: string, signal?: AbortSignal): Promise<Pcm16> {
+    const chunks: Pcm16[] = [];
+    for await (const pcm of this.speak(text, signal)) chunks.push(pcm);
+    const samples = new Int16Array(chunks.reduce((n, c) => n + c.samples.length, 0));
+    let at = 0;
+    for (const chunk of chunks) {
+      samples.set(chunk.samples, at);
+      at += chunk.samples.length;
+    }
+    return { sampleRate: chunks[0]?.sampleRate ?? this.sampleRate, channels: 1, samples };
   }
 }
 
 class LocalChunkedStream extends tts.ChunkedStream {
   label = 'voicefleet.LocalChunkedStream';
   readonly #tts: LocalTTS;
-  readonly #text: string;
 
   constructor(owner: LocalTTS, text: string, connOptions?: APIConnectOptions, abortSignal?: AbortSignal) {
     super(text, owner, connOptions, abortSignal);
     this.#tts = owner;
-    this.#text = text;
   }
 
   protected async run(): Promise<void> {
     const requestId = shortuuid('local_tts_');
+    const signal = this.abortController.signal;
+    const framer = new Framer(this.#tts.sampleRate);
+    // One frame is held back so that the last one can be marked final.
+    let held: AudioFrame | undefined;
+    const send = (frame: AudioFrame, final: boolean) => {
+      if (!signal.aborted && !this.queue.closed) this.queue.put({ requestId, segmentId: requestId, frame, final });
+    };
+    const pass = (frames: AudioFrame[]) => {
+      for (const frame of frames) {
+        if (held) send(held, false);
+        held = frame;
+      }
+    };
     try {
-      if (this.#text.trim() === '') return;
-      const pcm = await this.#tts.render(this.#text, this.abortController.signal);
-      const frames = toFrames(pcm, this.#tts.sampleRate);
-      frames.forEach((frame, i) => {
-        this.queue.put({ requestId, segmentId: requestId, frame, final: i === frames.length - 1 });
-      });
+      for await (const pcm of this.#tts.speak(this.inputText, signal)) pass(framer.push(pcm));
+      pass(framer.flush());
+      if (held) send(held, true);
     } catch (error) {
-      if (error instanceof Error && error.name === 'AbortError') return;
+      if (signal.aborted || isAbortError(error)) return;
       throw error;
     } finally {
-      this.queue.close();
+      framer.close();
     }
   }
 }
 
-/** Mono PCM at any rate -> 20 ms frames at the target rate. */
+/** Mono PCM at any rate -> 20 ms frames at `targetRate`. */
 export function toFrames(pcm: Pcm16, targetRate: number): AudioFrame[] {
-  let frames = [new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length)];
-  if (pcm.sampleRate !== targetRate) {
-    const resampler = new AudioResampler(pcm.sampleRate, targetRate, 1);
-    frames = [...frames.flatMap((f) => resampler.push(f)), ...resampler.flush()];
+  const framer = new Framer(targetRate);
+  try {
+    return [...framer.push(pcm), ...framer.flush()];
+  } finally {
+    framer.close();
   }
-  const bytes = new AudioByteStream(targetRate, 1, (targetRate * FRAME_MS) / 1000);
-  const out = frames.flatMap((f) => bytes.write(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength)));
-  return [...out, ...bytes.flush()];
+}
+
+/** Cuts engine PCM, resampled when the engine's rate differs, into 20 ms frames as it arrives. */
+class Framer {
+  readonly #rate: number;
+  readonly #samplesPerFrame: number;
+  readonly #bytes: AudioByteStream;
+  #resampler?: AudioResampler;
+
+  constructor(rate: number) {
+    this.#rate = rate;
+    this.#samplesPerFrame = (rate * FRAME_MS) / 1000;
+    this.#bytes = new AudioByteStream(rate, 1, this.#samplesPerFrame);
+  }
+
+  push(pcm: Pcm16): AudioFrame[] {
+    if (pcm.channels !== 1) throw new WavFormatError(`expected mono speech, got ${pcm.channels} channels`);
+    if (pcm.samples.length === 0) return [];
+    const frame = new AudioFrame(pcm.samples, pcm.sampleRate, 1, pcm.samples.length);
+    if (pcm.sampleRate === this.#rate) return this.#cut([frame]);
+    this.#resampler ??= new AudioResampler(pcm.sampleRate, this.#rate, 1);
+    return this.#cut(this.#resampler.push(frame));
+  }
+
+  /** The rest of the audio; the last frame is padded with silence to a whole 20 ms. */
+  flush(): AudioFrame[] {
+    const frames = this.#resampler ? this.#cut(this.#resampler.flush()) : [];
+    for (const rest of this.#bytes.flush()) {
+      const padded = new Int16Array(this.#samplesPerFrame);
+      padded.set(rest.data.subarray(0, this.#samplesPerFrame));
+      frames.push(new AudioFrame(padded, this.#rate, 1, this.#samplesPerFrame));
+    }
+    return frames;
+  }
+
+  close(): void {
+    this.#resampler?.close();
+    this.#resampler = undefined;
+  }
+
+  #cut(frames: AudioFrame[]): AudioFrame[] {
+    return frames.flatMap((f) => this.#bytes.write(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength)));
+  }
+}
+
+interface EngineRun {
+  binary: string;
+  argv: string[];
+  debianPackage: string;
+  stdin?: string;
+  signal?: AbortSignal;
+  onSpawn?: (pid: number) => void;
+}
+
+interface RunningEngine {
+  stdout: Readable;
+  /** Settles when the process has exited and been reaped; rejects on failure or abort. */
+  exited: Promise<void>;
+  /** Kills the process if it is still running and waits until it is gone. */
+  stop(): Promise<void>;
+}
+
+/** Starts an engine that is killed (SIGKILL) the moment `signal` aborts. */
+function startEngine(run: EngineRun): RunningEngine {
+  if (run.signal?.aborted) throw abortError();
+  const child = spawn(run.binary, run.argv, { stdio: [run.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const kill = () => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  run.signal?.addEventListener('abort', kill, { once: true });
+  if (child.pid !== undefined) run.onSpawn?.(child.pid);
+
+  let stderr = '';
+  child.stderr.setEncoding('utf8').on('data', (s: string) => {
+    if (stderr.length < 1000) stderr += s;
+  });
+  if (child.stdin) {
+    // An engine that dies early closes its stdin; its exit status reports that, not EPIPE.
+    child.stdin.on('error', () => {});
+    child.stdin.end(run.stdin);
+  }
+
+  const exited = new Promise<void>((resolve, reject) => {
+    child.once('error', (error: NodeJS.ErrnoException) => {
+      const message =
+        error.code === 'ENOENT'
+          ? `${run.binary} not found: install the Debian package ${run.debianPackage} (apt-get install -y ${run.debianPackage}; scripts/setup does)`
+          : `${run.binary} failed to start: ${error.message}`;
+      reject(new APIConnectionError({ message, options: { retryable: false } }));
+    });
+    child.once('close', (code, signal) => {
+      if (run.signal?.aborted) return reject(abortError());
+      if (code === 0) return resolve();
+      // The engines are deterministic: a retry would fail the same way, only later.
+      const message = `${run.binary} exited with ${code ?? signal}: ${stderr.trim().slice(0, 300)}`;
+      reject(new APIConnectionError({ message, options: { retryable: false } }));
+    });
+  }).finally(() => run.signal?.removeEventListener('abort', kill));
+  // Callers that stop early never await `exited`; its failure is theirs to ignore then.
+  exited.catch(() => {});
+
+  return {
+    stdout: child.stdout,
+    exited,
+    stop: async () => {
+      kill();
+      await exited.catch(() => {});
+    },
+  };
+}
+
+/** PCM from an engine that streams a WAV file to stdout, yielded as each piece arrives. */
+async function* wavFromStdout(engine: RunningEngine): AsyncGenerator<Pcm16> {
+  const reader = new WavStreamReader();
+  try {
+    for await (const chunk of engine.stdout) {
+      const pcm = reader.push(chunk as Buffer);
+      if (pcm) yield pcm;
+    }
+    await engine.exited;
+  } finally {
+    await engine.stop();
+  }
+}
+
+/** One sentence through flite, which can only write a file (not Node's socket stdout). */
+async function fliteSentence(text: string, voice: string, run: Omit<EngineRun, 'argv'>): Promise<Pcm16> {
+  // A private directory: the file holds what is said to the caller.
+  const dir = await mkdtemp(join(tmpdir(), 'voicefleet-tts-'));
+  const file = join(dir, 'speech.wav');
+  const engine = startEngine({ ...run, argv: ['-voice', voice, '-t', text, '-o', file] });
+  try {
+    await engine.exited;
+    return parseWav(await readFile(file));
+  } finally {
+    await engine.stop();
+    await rm(dir, { recursive: true, force: true });
+  }
+}
+
+/**
+ * Reads 16-bit PCM out of a WAV byte stream as it arrives. Engines writing to a pipe cannot seek
+ * back to fill in sizes, so the data chunk is read to the end of the stream, whatever it declares.
+ */
+class WavStreamReader {
+  #header: Buffer = Buffer.alloc(0);
+  #format?: { sampleRate: number; channels: number };
+  #oddByte?: number;
+
+  push(chunk: Buffer): Pcm16 | undefined {
+    let bytes = chunk;
+    if (!this.#format) {
+      this.#header = Buffer.concat([this.#header, chunk]);
+      const start = this.#parseHeader();
+      if (start === undefined) return undefined;
+      bytes = this.#header.subarray(start);
+      this.#header = Buffer.alloc(0);
+    }
+    if (this.#oddByte !== undefined) {
+      bytes = Buffer.concat([Buffer.of(this.#oddByte), bytes]);
+      this.#oddByte = undefined;
+    }
+    if (bytes.length % 2 === 1) {
+      this.#oddByte = bytes[bytes.length - 1];
+      bytes = bytes.subarray(0, bytes.length - 1);
+    }
+    if (bytes.length === 0) return undefined;
+    const samples = new Int16Array(bytes.length / 2);
+    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+    return { ...this.#format!, samples };
+  }
+
+  /** Offset of the first PCM byte once the header is complete, else undefined. */
+  #parseHeader(): number | undefined {
+    const h = this.#header;
+    if (h.length < 12) return undefined;
+    if (h.toString('ascii', 0, 4) !== 'RIFF' || h.toString('ascii', 8, 12) !== 'WAVE') {
+      throw new WavFormatError('engine output is not a RIFF/WAVE stream');
+    }
+    let offset = 12;
+    while (offset + 8 <= h.length) {
+      const id = h.toString('ascii', offset, offset + 4);
+      const size = h.readUInt32LE(offset + 4);
+      const body = offset + 8;
+      if (id === 'data') {
+        if (!this.#format) throw new WavFormatError('data chunk before fmt chunk');
+        return body;
+      }
+      if (body + size > h.length) break;
+      if (id === 'fmt ') {
+        const format = h.readUInt16LE(body);
+        const bits = h.readUInt16LE(body + 14);
+        if (format !== 1 || bits !== 16) throw new WavFormatError(`unsupported WAV format ${format}/${bits} bit`);
+        this.#format = { channels: h.readUInt16LE(body + 2), sampleRate: h.readUInt32LE(body + 4) };
+      }
+      offset = body + size + (size % 2);
+    }
+    if (h.length > 64 * 1024) throw new WavFormatError('no data chunk in the first 64 KiB');
+    return undefined;
+  }
+}
+
+function isSpeakable(text: string): boolean {
+  return /[\p{L}\p{N}]/u.test(text);
+}
+
+function abortError(): Error {
+  const error = new Error('speech synthesis aborted');
+  error.name = 'AbortError';
+  return error;
+}
+
+function isAbortError(error: unknown): boolean {
+  return error instanceof Error && error.name === 'AbortError';
 }

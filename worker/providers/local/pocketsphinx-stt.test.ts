@@ -1,6 +1,7 @@
 import { initializeLogger, stt } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { AudioFrame } from '@livekit/rtc-node';
+import { isAlive } from '../../../test/support/process-tree.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { LocalTTS } from './local-tts.js';
 import { PocketsphinxSTT } from './pocketsphinx-stt.js';
@@ -43,14 +44,6 @@ async function speak(text: string, sampleRate: number): Promise<AudioFrame[]> {
   return frames;
 }
 
-function isAlive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 describe('PocketsphinxSTT', () => {
   let recognizer: PocketsphinxSTT;
