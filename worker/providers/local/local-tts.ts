@@ -217,7 +217,7 @@ interface RunningEngine {
 /** Starts an engine that is killed (SIGKILL) the moment `signal` aborts. */
 function startEngine(run: EngineRun): RunningEngine {
   if (run.signal?.aborted) throw abortError();
-  const child = spawn(run.binary, run.argv, { stdio: [run.stdin === undefined ? 'ignore' : 'pipe', 'pipe', 'pipe'] });
+  const child = spawn(run.binary, run.argv, { stdio: ['pipe', 'pipe', 'pipe'] });
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
   };
@@ -228,11 +228,9 @@ function startEngine(run: EngineRun): RunningEngine {
   child.stderr.setEncoding('utf8').on('data', (s: string) => {
     if (stderr.length < 1000) stderr += s;
   });
-  if (child.stdin) {
-    // An engine that dies early closes its stdin; its exit status reports that, not EPIPE.
-    child.stdin.on('error', () => {});
-    child.stdin.end(run.stdin);
-  }
+  // An engine that dies early closes its stdin; its exit status reports that, not EPIPE.
+  child.stdin.on('error', () => {});
+  child.stdin.end(run.stdin ?? '');
 
   const exited = new Promise<void>((resolve, reject) => {
     child.once('error', (error: NodeJS.ErrnoException) => {
@@ -299,16 +297,18 @@ async function fliteSentence(text: string, voice: string, run: Omit<EngineRun, '
 class WavStreamReader {
   #header: Buffer = Buffer.alloc(0);
   #format?: { sampleRate: number; channels: number };
+  #inData = false;
   #oddByte?: number;
 
   push(chunk: Buffer): Pcm16 | undefined {
     let bytes = chunk;
-    if (!this.#format) {
+    if (!this.#inData) {
       this.#header = Buffer.concat([this.#header, chunk]);
       const start = this.#parseHeader();
       if (start === undefined) return undefined;
       bytes = this.#header.subarray(start);
       this.#header = Buffer.alloc(0);
+      this.#inData = true;
     }
     if (this.#oddByte !== undefined) {
       bytes = Buffer.concat([Buffer.of(this.#oddByte), bytes]);
