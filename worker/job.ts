@@ -6,6 +6,8 @@ import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js
 import { buildCallContext } from './call-context.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
+import { RECEPTIONIST_CORPUS } from './providers/local/receptionist-corpus.js';
 import { buildSessionProviders } from './providers/session-providers.js';
 import { observeSession } from './session-observer.js';
 import { SilenceLadder } from './silence-ladder.js';
@@ -22,12 +24,23 @@ const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
 
 interface ProcessData extends Record<string, unknown> {
   vad: VAD;
+  recognizer: PocketsphinxSTT;
 }
 
 export default defineAgent({
-  // Runs once per warm job process, so a call never waits for the VAD model to load.
+  // Runs once per warm job process (each takes one call), so a call never waits for models to
+  // load: the VAD, and the local recognizer with its language model built.
   prewarm: async (proc: JobProcess) => {
+    const startedAt = Date.now();
+    const config = loadConfig();
     proc.userData.vad = await silero.VAD.load();
+    const recognizer = new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS });
+    proc.userData.recognizer = recognizer;
+    await recognizer.warm().catch(() => undefined); // a broken recognizer is reported per call
+    createLogger(config.LOG_LEVEL, { role: 'job-process' }).info(
+      { event: 'job_process_ready', prewarmMs: Date.now() - startedAt },
+      'job process ready for a call',
+    );
   },
 
   entry: async (ctx: JobContext) => {
@@ -47,7 +60,7 @@ export default defineAgent({
       log.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
     }
 
-    const { vad } = ctx.proc.userData as ProcessData;
+    const { vad, recognizer } = ctx.proc.userData as ProcessData;
     await ctx.connect();
     const caller = await ctx.waitForParticipant();
     const narrowband = caller.kind === ParticipantKind.SIP;
@@ -55,10 +68,7 @@ export default defineAgent({
 
     const profile = { ...DEFAULT_BUSINESS_PROFILE, name: config.VOICEFLEET_BUSINESS_NAME };
     const workflow = createWorkflow(callContext.workflow, profile);
-    const providers = buildSessionProviders({ config, vad, workflow, narrowband });
-    providers.warm().catch((error: Error) => {
-      log.warn({ event: 'provider_warm_failed', error: error.message }, 'local recognizer failed to warm up');
-    });
+    const providers = buildSessionProviders({ config, vad, recognizer, workflow, narrowband });
 
     const session = new voice.AgentSession({
       vad,

@@ -51,6 +51,7 @@ function findSipBinary(): string | undefined {
 
 async function startWorker(index: number, config: Config, livekitUrl: string): Promise<ManagedProcess> {
   let registered = false;
+  let warm = config.VOICEFLEET_IDLE_PROCESSES === 0;
   const name = `worker-${index + 1}`;
   const worker = required(
     new ManagedProcess({
@@ -65,14 +66,16 @@ async function startWorker(index: number, config: Config, livekitUrl: string): P
       },
       onLine: (line) => {
         if (line.includes('"registered worker"')) registered = true;
+        if (line.includes('"job_process_ready"')) warm = true;
         console.log(`[${name}] ${line}`);
       },
     }),
   );
-  await waitUntil(`${name} registration`, async () => {
+  // Ready means registered and holding a warm job process, so the first call is not a cold one.
+  await waitUntil(`${name} registration and warm-up`, async () => {
     if (!worker.running) throw new Error(`${name} exited during start-up`);
-    return registered;
-  }, 60_000);
+    return registered && warm;
+  }, 90_000);
   return worker;
 }
 

@@ -29,7 +29,7 @@ export class WorkerProcess {
     return new WorkerProcess(env);
   }
 
-  /** A worker registered with the test stack under its own agent name. */
+  /** A worker registered with the test stack under its own agent name, with a warm job process. */
   static async startRegistered(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
     const worker = new WorkerProcess({
       ...stack.env,
@@ -37,6 +37,7 @@ export class WorkerProcess {
       ...env,
     });
     await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');
+    await worker.waitForEvent('job_process_ready', 90_000);
     return worker;
   }
 

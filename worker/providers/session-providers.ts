@@ -4,8 +4,7 @@ import * as openai from '@livekit/agents-plugin-openai';
 import type { Workflow } from '../../agents/workflows.js';
 import type { Config } from '../config.js';
 import { LocalTTS } from './local/local-tts.js';
-import { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
-import { RECEPTIONIST_CORPUS } from './local/receptionist-corpus.js';
+import type { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
 import { StallGuardLLM } from './stall-guard-llm.js';
 import { WorkflowLLM } from './workflow-llm.js';
 
@@ -18,13 +17,13 @@ export interface SessionProviders {
   llm: llm.LLM;
   tts: tts.TTS;
   workflowLLM: WorkflowLLM;
-  /** Loads the local recognizer's model while the greeting plays, not at the caller's first words. */
-  warm(): Promise<void>;
 }
 
 export interface ProviderInputs {
   config: Config;
   vad: VAD;
+  /** The local recognizer, warmed up by the job process before the call arrived. */
+  recognizer: PocketsphinxSTT;
   workflow: Workflow;
   /** Phone audio is 8 kHz narrowband; the local recognizer needs a model tuned for it. */
   narrowband: boolean;
@@ -54,10 +53,9 @@ export function buildLLM(config: Config, workflow: Workflow): { llm: llm.LLM; wo
   };
 }
 
-export function buildSessionProviders({ config, vad, workflow, narrowband }: ProviderInputs): SessionProviders {
+export function buildSessionProviders({ config, vad, recognizer, workflow, narrowband }: ProviderInputs): SessionProviders {
   const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
 
-  const recognizer = new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS });
   const localSTT = new stt.StreamAdapter(recognizer, vad);
   const sttProvider = config.DEEPGRAM_API_KEY
     ? new stt.FallbackAdapter({
@@ -95,6 +93,5 @@ export function buildSessionProviders({ config, vad, workflow, narrowband }: Pro
     llm: llmProvider,
     tts: ttsProvider,
     workflowLLM,
-    warm: () => recognizer.warm(),
   };
 }

@@ -5,7 +5,6 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { textForSpeech } from './speech-text.js';
 import { parseWav, WavFormatError, type Pcm16 } from './wav.js';
 
 export type LocalTTSEngine = 'flite' | 'espeak-ng';
@@ -75,22 +74,19 @@ export class LocalTTS extends tts.TTS {
 
   /** Speech for `text` at the engine's own rate, chunk by chunk as the engine produces it. */
   async *speak(text: string, signal?: AbortSignal): AsyncGenerator<Pcm16> {
+    const sentences = spokenSentences(text);
+    if (sentences.length === 0) return;
     const { engine, binaryPath, onProcess } = this.opts;
     const voice = this.opts.voice ?? DEFAULT_VOICE[engine];
     const run = { binary: binaryPath ?? engine, debianPackage: engine, signal, onSpawn: onProcess };
     if (engine === 'espeak-ng') {
-      const spoken = textForSpeech(text);
-      if (!isSpeakable(spoken)) return;
       // Text goes in on stdin so that nothing in it can be read as an option.
       const argv = ['--stdout', '-b', '1', '-v', voice, '-s', ESPEAK_WORDS_PER_MINUTE];
-      yield* wavFromStdout(startEngine({ ...run, argv, stdin: spoken }));
+      yield* wavFromStdout(startEngine({ ...run, argv, stdin: sentences.join(' ') }));
       return;
     }
     // flite writes only whole files, so a long text is spoken one sentence (one run) at a time.
-    for (const sentence of new tokenize.basic.SentenceTokenizer().tokenize(text)) {
-      const spoken = textForSpeech(sentence);
-      if (isSpeakable(spoken)) yield await fliteSentence(spoken, voice, run);
-    }
+    for (const sentence of sentences) yield await fliteSentence(sentence, voice, run);
   }
 
   /** All of the speech for `text`, at the engine's own rate. */
@@ -354,8 +350,41 @@ class WavStreamReader {
   }
 }
 
-function isSpeakable(text: string): boolean {
-  return /[\p{L}\p{N}]/u.test(text);
+const sentenceTokenizer = new tokenize.basic.SentenceTokenizer();
+
+/** Reply text as the sentences an engine should say; none when there is nothing to say. */
+export function spokenSentences(text: string): string[] {
+  return sentenceTokenizer
+    .tokenize(speechText(text))
+    .filter((sentence) => /[\p{L}\p{N}]/u.test(sentence))
+    .map((sentence) => (/[.!?]$/.test(sentence) ? sentence : `${sentence}.`));
+}
+
+const MARKDOWN_LINK = /\[([^\]]*)\]\([^)]*\)/g;
+const MARKUP = /[*_#`~>|]+/g;
+// Skin-tone modifiers, joiners and keycaps are not pictographs, but espeak-ng names them aloud.
+const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\u200d\ufe0f\u20e3]/gu;
+const CLOCK_TIME = /\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b(\.?)/gi;
+
+/**
+ * Rewrites LLM reply text into what flite and espeak-ng say well: markup and link targets would be
+ * spelled out, emoji named. Times become "3 PM"/"8:30 AM", which both engines read as letters;
+ * "a m" is read "uh em", "8:00" as "eight zero zero" and "a.m." gets a pause in flite.
+ */
+export function speechText(text: string): string {
+  return text
+    .replace(MARKDOWN_LINK, '$1')
+    .replace(MARKUP, ' ')
+    .replace(EMOJI, ' ')
+    .replace(/&/g, ' and ')
+    .replace(CLOCK_TIME, (match, hour: string, minute = '00', half: string, dot: string, at: number, all: string) => {
+      // A period is kept where it also ends the sentence ("at 5 p.m. See you").
+      const endsSentence = dot !== '' && /^(\s*$|\s+[A-Z])/.test(all.slice(at + match.length));
+      return `${hour}${minute === '00' ? '' : `:${minute}`} ${half.toUpperCase()}M${endsSentence ? '.' : ''}`;
+    })
+    .replace(/\s+/g, ' ')
+    .replace(/ ([.,!?;:])/g, '$1')
+    .trim();
 }
 
 function abortError(): Error {
