@@ -1,4 +1,4 @@
-import { beta, voice } from '@livekit/agents';
+import { beta, voice, type llm } from '@livekit/agents';
 import { receptionistInstructions } from './receptionist/prompt.js';
 import type { BusinessProfile, Workflow } from './workflows.js';
 
@@ -10,12 +10,19 @@ import type { BusinessProfile, Workflow } from './workflows.js';
 export class CallAgent extends voice.Agent {
   readonly #greeting: string;
 
-  constructor(options: { workflow: Workflow; profile: BusinessProfile; greeting: string }) {
+  constructor(options: {
+    workflow: Workflow;
+    profile: BusinessProfile;
+    greeting: string;
+    /** The workflow's data tools (calendar, tickets), bound to this call by the worker. */
+    tools?: readonly llm.FunctionTool<any, any, any>[]; // eslint-disable-line @typescript-eslint/no-explicit-any
+  }) {
     super({
       instructions: receptionistInstructions(options.profile),
       tools: [
         // The caller hears the goodbye in full before the room is closed, which hangs up SIP legs.
         beta.createEndCallTool({ endInstructions: null, deleteRoom: true }),
+        ...(options.tools ?? []),
       ],
     });
     this.#greeting = options.greeting;

@@ -1,4 +1,4 @@
-import { mkdirSync, writeFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
@@ -30,7 +30,7 @@ describe('agent worker answering WebRTC callers', () => {
     await stack?.stop();
   });
 
-  it('greets the caller, understands a request and answers it from the business profile', async () => {
+  it('greets the caller, answers from the business profile and books a free time', async () => {
     const caller = await join();
     try {
       const greeting = await caller.greeting(30_000);
@@ -40,11 +40,23 @@ describe('agent worker answering WebRTC callers', () => {
       const hours = await caller.turn('what are your opening hours', 30_000);
       expect(hours.agentTranscript).toContain(DEFAULT_BUSINESS_PROFILE.hours);
 
+      // A filler while the calendar tool runs, then the free times as a second utterance.
       const booking = await caller.turn("I'd like to book an appointment", 30_000);
-      expect(booking.agentTranscript).toContain('What day works best for you?');
+      expect(booking.agentTranscript).toContain('Let me check the calendar.');
+      const offer = await caller.waitForAgentTranscript('Which would you like?', 30_000);
+      await caller.waitForAgentToFinish();
+      const offered = offer.text.match(/I have (.+?)(?:,| or )/)![1]!;
+
+      const choice = await caller.turn('the first one', 30_000);
+      expect(choice.agentTranscript).toBe(`To confirm: ${offered}. Shall I book it?`);
+      const booked = await caller.turn('yes please', 30_000);
+      await caller.waitForAgentTranscript(`You are booked for ${offered}.`, 30_000);
+      await caller.waitForAgentToFinish();
+      const calendar = JSON.parse(readFileSync(worker.env.VOICEFLEET_CALENDAR_FILE!, 'utf8'));
+      expect(calendar.bookings).toHaveLength(1);
 
       // Generous sanity bounds only; the latency goals live in the benchmarks.
-      for (const turn of [hours, booking]) {
+      for (const turn of [hours, booking, choice, booked]) {
         expect(turn.firstAgentAudioMs).toBeGreaterThan(0);
         expect(turn.firstAgentAudioMs).toBeLessThan(10_000);
       }
@@ -52,7 +64,7 @@ describe('agent worker answering WebRTC callers', () => {
       expect(greeting.joinToGreetingMs).toBeLessThan(15_000);
 
       const intents = worker.lines.filter((l) => l.event === 'workflow_reply' && l.room === caller.roomName);
-      expect(intents.map((l) => l.intent)).toEqual(['hours', 'book']);
+      expect(intents.map((l) => l.intent)).toEqual(['hours', 'book', 'offer_slots', 'confirm_slot', 'book_slot', 'booked']);
       // Transcripts are personal data: none at info level.
       expect(worker.lines.filter((l) => l.room === caller.roomName).some((l) => 'pii' in l)).toBe(false);
 
@@ -61,7 +73,7 @@ describe('agent worker answering WebRTC callers', () => {
     } finally {
       await caller.hangUp();
     }
-  });
+  }, 180_000);
 
   it('stops talking when the caller barges in, and answers the new request instead', async () => {
     const caller = await join();

@@ -60,6 +60,8 @@ export const configSchema = z.object({
    * because the caller hears nothing meanwhile.
    */
   VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS: positiveMs.default(1200),
+  /** Bookings of the local calendar (the booking workflow's default calendar port). */
+  VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Caller silence before each rung of the silence ladder (reprompt, reprompt, goodbye). */
   VOICEFLEET_SILENCE_PROMPT_AFTER_MS: positiveMs.default(8000),
   DEEPGRAM_API_KEY: optionalSecret,

@@ -1,11 +1,13 @@
 import { defineAgent, type JobContext, type JobProcess, voice, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { ParticipantKind } from '@livekit/rtc-node';
+import { createBookingTools } from '../agents/booking/tools.js';
 import { CallAgent } from '../agents/call-agent.js';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
 import { buildCallContext } from './call-context.js';
 import { loadConfig } from './config.js';
 import { createLogger } from './log.js';
+import { FileCalendar } from './ports/file-calendar.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
 import { RECEPTIONIST_CORPUS } from './providers/local/receptionist-corpus.js';
 import { buildSessionProviders } from './providers/session-providers.js';
@@ -79,11 +81,14 @@ export default defineAgent({
     });
     observeSession({ session, log, workflowLLM: providers.workflowLLM, startedAt: Date.now() });
 
+    const calendar = new FileCalendar({ path: config.VOICEFLEET_CALENDAR_FILE, openingHours: profile.openingHours, daysAhead: 14 });
+
     await session.start({
       agent: new CallAgent({
         workflow,
         profile,
         greeting: callContext.metadataValid ? workflow.greeting() : workflow.genericGreeting(),
+        tools: createBookingTools(calendar, callContext.callId),
       }),
       room: ctx.room,
       inputOptions: { participantIdentity: caller.identity },

@@ -15,6 +15,9 @@ export function sessionTurnHandling(narrowband: boolean): TurnHandling {
       // Line noise and breaths on phone audio trip a short threshold; web microphones are cleaner.
       minDuration: narrowband ? 600 : 500,
       resumeFalseInterruption: true,
+      // The local recognizer transcribes an utterance only after it ends; a caller's real
+      // interruption must not be taken for a cough just because its words are still coming.
+      falseInterruptionTimeout: 3500,
     },
     preemptiveGeneration: { enabled: true },
   };

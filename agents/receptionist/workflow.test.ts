@@ -1,22 +1,65 @@
 import { describe, expect, it } from 'vitest';
-import type { Turn } from '../workflow/types.js';
+import type { BookingResult, Slot } from '../booking/calendar.js';
+import type { Turn, WorkflowReply } from '../workflow/types.js';
 import { DEFAULT_BUSINESS_PROFILE } from './business-profile.js';
 import { createReceptionistWorkflow } from './workflow.js';
 
 const workflow = createReceptionistWorkflow(DEFAULT_BUSINESS_PROFILE);
 
-/** Plays a caller's lines through the workflow the way a session would. */
-function converse(lines: string[]): { history: Turn[]; intents: string[]; actions: (string | undefined)[] } {
+const FREE: Slot[] = [{ id: '2026-12-01T09:00' }, { id: '2026-12-01T14:00' }, { id: '2026-12-02T10:00' }];
+
+/** Runs tools the way the worker would, against a calendar held in memory. */
+function runTool(
+  request: NonNullable<WorkflowReply['toolRequest']>,
+  taken: Set<string>,
+  free: Slot[],
+  goneBeforeBooking: Set<string>,
+): string {
+  if (request.name === 'find_free_slots') {
+    const weekday = request.args.weekday as string | undefined;
+    const slots = free.filter((s) => !taken.has(s.id) && (!weekday || weekday === 'Tuesday'));
+    return JSON.stringify({ weekday, slots: weekday === 'Sunday' ? [] : slots });
+  }
+  const slotId = request.args.slotId as string;
+  // Another caller took it between the offer and the booking.
+  if (goneBeforeBooking.has(slotId)) taken.add(slotId);
+  const result: BookingResult = taken.has(slotId)
+    ? { ok: false, reason: 'taken' }
+    : { ok: true, slot: { id: slotId }, bookingId: 'bk_1' };
+  return JSON.stringify(result);
+}
+
+/** Plays a caller's lines through the workflow the way a session would, tools included. */
+function converse(
+  lines: string[],
+  options: { free?: Slot[]; goneBeforeBooking?: Set<string> } = {},
+): { history: Turn[]; intents: string[]; actions: (string | undefined)[]; said: string[] } {
+  const taken = new Set<string>();
   const history: Turn[] = [{ role: 'assistant', text: workflow.greeting() }];
   const intents: string[] = [];
   const actions: (string | undefined)[] = [];
-  for (const line of lines) {
-    const reply = workflow.respond(history, line);
-    history.push({ role: 'user', text: line }, { role: 'assistant', text: reply.text });
+  const said: string[] = [];
+  const record = (reply: WorkflowReply) => {
+    history.push({ role: 'assistant', text: reply.text });
     intents.push(reply.intent);
+    said.push(reply.text);
+    let request = reply.toolRequest;
+    while (request) {
+      history.push({ role: 'tool', tool: request.name, text: runTool(request, taken, options.free ?? FREE, options.goneBeforeBooking ?? new Set()) });
+      const next = workflow.afterTool!(history)!;
+      history.push({ role: 'assistant', text: next.text });
+      intents.push(next.intent);
+      said.push(next.text);
+      request = next.toolRequest;
+    }
+  };
+  for (const line of lines) {
+    history.push({ role: 'user', text: line });
+    const reply = workflow.respond(history.slice(0, -1), line);
     actions.push(reply.action);
+    record(reply);
   }
-  return { history, intents, actions };
+  return { history, intents, actions, said };
 }
 
 describe('receptionist workflow', () => {
@@ -35,21 +78,52 @@ describe('receptionist workflow', () => {
     expect(history[4]!.text).toContain(DEFAULT_BUSINESS_PROFILE.address);
   });
 
-  it('takes a booking request over two turns, then says goodbye and ends the call', () => {
-    const { history, intents, actions } = converse([
+  it('books a free time: offers slots from the calendar, confirms, books, then ends the call', () => {
+    const { said, intents, actions } = converse([
       "I'd like to book an appointment",
-      'tuesday please',
+      'two pm please',
+      'yes please book it',
       'no that is all',
     ]);
-    expect(intents).toEqual(['book', 'book_day', 'goodbye']);
-    expect(history[4]!.text).toContain('on Tuesday');
-    expect(actions[2]).toBe('end_call');
+    expect(said[1]).toBe('I have Tuesday at 9 AM, Tuesday at 2 PM or Wednesday at 10 AM. Which would you like?');
+    expect(said[2]).toBe('To confirm: Tuesday at 2 PM. Shall I book it?');
+    expect(said[4]).toContain('You are booked for Tuesday at 2 PM.');
+    expect(intents).toEqual(['book', 'offer_slots', 'confirm_slot', 'book_slot', 'booked', 'goodbye']);
+    expect(actions.at(-1)).toBe('end_call');
   });
 
-  it('takes the day in the same sentence as the request', () => {
-    const { intents, history } = converse(['can I book a cleaning for friday']);
-    expect(intents).toEqual(['book_day']);
-    expect(history[2]!.text).toContain('on Friday');
+  it('takes an answer that starts with yes as a yes when confirming', () => {
+    const { intents } = converse(["I'd like to book an appointment", 'nine', 'yes please located']);
+    expect(intents.slice(-2)).toEqual(['book_slot', 'booked']);
+  });
+
+  it('looks only at the day the caller names, and picks by position', () => {
+    const { said } = converse(['can I book a cleaning for tuesday', 'the first one']);
+    expect(said[1]).toContain('Which would you like?');
+    expect(said[2]).toBe('To confirm: Tuesday at 9 AM. Shall I book it?');
+  });
+
+  it('asks for another day when the named day has no free time', () => {
+    const { said, intents } = converse(['book an appointment on sunday', 'tuesday']);
+    expect(said[1]).toBe('Sorry, I have no free times on Sunday. Which day would you like? For example, Monday or Tuesday.');
+    expect(intents.slice(0, 3)).toEqual(['book', 'no_slots', 'book']);
+    expect(said[3]).toContain('I have Tuesday at 9 AM');
+  });
+
+  it('looks again when the chosen time was taken in the meantime', () => {
+    const { said, intents } = converse(["I'd like to book an appointment", 'nine', 'yes'], {
+      goneBeforeBooking: new Set(['2026-12-01T09:00']),
+    });
+    expect(intents.slice(-3)).toEqual(['book_slot', 'slot_taken', 'offer_slots']);
+    expect(said.at(-2)).toBe('Sorry, that time was just taken. Let me look again.');
+    expect(said.at(-1)).toBe('I have Tuesday at 2 PM or Wednesday at 10 AM. Which would you like?');
+  });
+
+  it('asks again when the choice is unclear, and offers again after a "no"', () => {
+    const { said } = converse(["I'd like to book an appointment", 'hmm whenever', 'ten', 'no']);
+    expect(said[2]).toBe('Which of those times would you like? For example, the first one.');
+    expect(said[3]).toBe('To confirm: Wednesday at 10 AM. Shall I book it?');
+    expect(said[4]).toBe('No problem. Which of those times would you like? For example, the first one.');
   });
 
   it('hands over to a person on request', () => {
@@ -74,8 +148,8 @@ describe('receptionist workflow', () => {
   });
 
   it('is deterministic: the same transcript gives the same reply', () => {
-    const a = converse(['book an appointment', 'monday']);
-    const b = converse(['book an appointment', 'monday']);
+    const a = converse(['book an appointment', 'two', 'yes']);
+    const b = converse(['book an appointment', 'two', 'yes']);
     expect(a.history).toEqual(b.history);
   });
 });

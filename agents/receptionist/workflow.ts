@@ -1,3 +1,6 @@
+import { describeSlot, type BookingResult, type Slot } from '../booking/calendar.js';
+import { chooseSlot, listSlots } from '../booking/slot-choice.js';
+import { BOOK_SLOT, FIND_FREE_SLOTS, WEEKDAY_NAMES } from '../booking/tools.js';
 import { findDay, matchIntent, NO, normalizeUtterance, YES, type IntentPattern } from '../workflow/intents.js';
 import type { Turn, Workflow, WorkflowReply } from '../workflow/types.js';
 import type { BusinessProfile } from './business-profile.js';
@@ -43,8 +46,12 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
     greeting: `Thank you for calling ${profile.name}. How can I help you today?`,
     genericGreeting: `Hello, thank you for calling. How can I help you today?`,
     anythingElse: 'Is there anything else I can help you with?',
-    askDay: 'I can help you book an appointment. What day works best for you?',
+    checking: 'Let me check the calendar.',
     askDayAgain: 'Which day would you like? For example, Monday or Tuesday.',
+    pickSlot: 'Which would you like?',
+    pickSlotAgain: 'Which of those times would you like? For example, the first one.',
+    confirmPrefix: 'To confirm:',
+    confirmSuffix: 'Shall I book it?',
     offerHuman: 'Would you like me to connect you to a member of our team?',
     transferring: 'Of course. Please hold while I connect you to a member of our team.',
     goodbye: `Thank you for calling ${profile.name}. Goodbye!`,
@@ -68,10 +75,8 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
         };
       case 'reschedule':
         return { text: `Sure, let's find a new time. ${say.askDayAgain}`, intent };
-      case 'book': {
-        const day = findDay(userText);
-        return day ? confirmDay(day) : { text: say.askDay, intent };
-      }
+      case 'book':
+        return findSlots(userText);
       case 'hours':
         return withAnythingElse(profile.hours, intent);
       case 'location':
@@ -87,21 +92,66 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
     }
   }
 
-  function confirmDay(day: string): WorkflowReply {
-    const when = day === 'tomorrow' || day === 'today' ? day : `on ${day}`;
-    return withAnythingElse(
-      `I have noted an appointment request for ${when}. Our team will call you back to confirm the exact time.`,
-      'book_day',
-    );
+  /** Asks the calendar for free times, on the weekday the caller named if any. */
+  function findSlots(userText: string): WorkflowReply {
+    const day = findDay(userText);
+    const weekday = WEEKDAY_NAMES.find((d) => d === day);
+    return {
+      text: say.checking,
+      intent: 'book',
+      toolRequest: { name: FIND_FREE_SLOTS, args: weekday ? { weekday } : {} },
+    };
+  }
+
+  /** The slots most recently read out to the caller. */
+  function offeredSlots(history: readonly Turn[]): Slot[] {
+    const found = [...history].reverse().find((t) => t.role === 'tool' && t.tool === FIND_FREE_SLOTS);
+    if (!found) return [];
+    try {
+      return (JSON.parse(found.text) as { slots?: Slot[] }).slots ?? [];
+    } catch {
+      return [];
+    }
+  }
+
+  function afterTool(history: readonly Turn[]): WorkflowReply | undefined {
+    const last = history.at(-1);
+    if (last?.role !== 'tool') return undefined;
+    if (last.tool === FIND_FREE_SLOTS) {
+      const { weekday } = JSON.parse(last.text) as { weekday?: string };
+      const slots = offeredSlots(history);
+      if (slots.length === 0) {
+        return { text: `Sorry, I have no free times${weekday ? ` on ${weekday}` : ''}. ${say.askDayAgain}`, intent: 'no_slots' };
+      }
+      return { text: `I have ${listSlots(slots)}. ${say.pickSlot}`, intent: 'offer_slots' };
+    }
+    if (last.tool === BOOK_SLOT) {
+      const result = JSON.parse(last.text) as BookingResult;
+      if (result.ok) return withAnythingElse(`You are booked for ${describeSlot(result.slot)}.`, 'booked');
+      return {
+        text: 'Sorry, that time was just taken. Let me look again.',
+        intent: 'slot_taken',
+        toolRequest: { name: FIND_FREE_SLOTS, args: {} },
+      };
+    }
+    return undefined;
   }
 
   /** Which question the agent last asked, read back from its fixed wording. */
-  function lastStep(history: readonly Turn[]): 'askDay' | 'offerHuman' | 'anythingElse' | undefined {
-    const last = [...history].reverse().find((t) => t.role === 'assistant')?.text ?? '';
-    if (last.endsWith(say.askDay) || last.endsWith(say.askDayAgain)) return 'askDay';
+  function lastStep(
+    history: readonly Turn[],
+  ): 'askDay' | 'pickSlot' | 'confirmSlot' | 'offerHuman' | 'anythingElse' | undefined {
+    const last = lastAgentText(history);
+    if (last.endsWith(say.askDayAgain)) return 'askDay';
+    if (last.endsWith(say.pickSlot) || last.endsWith(say.pickSlotAgain)) return 'pickSlot';
+    if (last.startsWith(say.confirmPrefix)) return 'confirmSlot';
     if (last.endsWith(say.offerHuman)) return 'offerHuman';
     if (last.endsWith(say.anythingElse)) return 'anythingElse';
     return undefined;
+  }
+
+  function lastAgentText(history: readonly Turn[]): string {
+    return [...history].reverse().find((t) => t.role === 'assistant')?.text ?? '';
   }
 
   function consecutiveFallbacks(history: readonly Turn[]): number {
@@ -118,6 +168,7 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
     name: 'receptionist',
     greeting: () => say.greeting,
     genericGreeting: () => say.genericGreeting,
+    afterTool,
     silencePrompts: () => ({
       reprompts: [
         'Are you still there? I can book an appointment, or tell you our hours, address or prices.',
@@ -132,9 +183,23 @@ export function createReceptionistWorkflow(profile: BusinessProfile): Workflow {
 
       // Answers to the question just asked come before a fresh intent: "yes" means something
       // only in the light of what the agent asked.
-      if (step === 'askDay' && !intent) {
-        const day = findDay(userText);
-        if (day) return confirmDay(day);
+      if (step === 'askDay' && !intent && findDay(userText)) return findSlots(userText);
+      if (step === 'pickSlot' && (!intent || intent === 'book')) {
+        const offered = offeredSlots(history);
+        const choice = chooseSlot(userText, offered);
+        if (choice) return { text: `${say.confirmPrefix} ${describeSlot(choice)}. ${say.confirmSuffix}`, intent: 'confirm_slot' };
+        if (findDay(userText)) return findSlots(userText);
+        return { text: say.pickSlotAgain, intent: 'offer_slots' };
+      }
+      // An answer that starts with "yes" is a yes here, whatever else the recognizer made of the
+      // rest ("yes, book it" also names the booking intent).
+      const startsWithYes = YES.test(normalized.split(' ')[0] ?? '');
+      if (step === 'confirmSlot' && (!intent || intent === 'book' || startsWithYes)) {
+        const confirming = offeredSlots(history).find((slot) => lastAgentText(history).includes(describeSlot(slot)));
+        if (confirming && YES.test(normalized)) {
+          return { text: 'One moment.', intent: 'book_slot', toolRequest: { name: BOOK_SLOT, args: { slotId: confirming.id } } };
+        }
+        if (NO.test(normalized)) return { text: `No problem. ${say.pickSlotAgain}`, intent: 'offer_slots' };
       }
       if (step === 'offerHuman' && !intent) {
         if (YES.test(normalized)) return { text: say.transferring, intent: 'human', action: 'transfer_to_human' };

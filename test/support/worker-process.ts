@@ -1,3 +1,6 @@
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { ManagedProcess } from '../../scripts/fleet/managed-process.js';
 import { PROJECT_ROOT } from '../../scripts/fleet/servers.js';
 import { freePort, type TestStack } from './servers.js';
@@ -13,7 +16,7 @@ export class WorkerProcess {
   readonly #process: ManagedProcess;
   readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
 
-  private constructor(env: Record<string, string>) {
+  private constructor(readonly env: Record<string, string>) {
     // A process group of its own, so stop() also reaches the job processes it forked.
     this.#process = new ManagedProcess({
       name: 'worker',
@@ -34,6 +37,7 @@ export class WorkerProcess {
     const worker = new WorkerProcess({
       ...stack.env,
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
+      VOICEFLEET_CALENDAR_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-calendar-')), 'calendar.json'),
       ...env,
     });
     await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');

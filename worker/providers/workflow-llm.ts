@@ -45,6 +45,10 @@ export class WorkflowLLM extends llm.LLM {
 export function turnsOf(chatCtx: llm.ChatContext): Turn[] {
   const turns: Turn[] = [];
   for (const item of chatCtx.items) {
+    if (item.type === 'function_call_output') {
+      turns.push({ role: 'tool', tool: item.name, text: item.output });
+      continue;
+    }
     if (item.type !== 'message') continue;
     if (item.role !== 'user' && item.role !== 'assistant') continue;
     const text = item.textContent?.trim();
@@ -67,10 +71,12 @@ class WorkflowLLMStream extends llm.LLMStream {
   protected async run(): Promise<void> {
     const turns = turnsOf(this.chatCtx);
     const last = turns.at(-1);
-    // After a tool result the framework asks again; a scripted flow has already said its piece.
-    if (!last || last.role !== 'user') return;
-
-    const reply = this.#owner.workflow.respond(turns.slice(0, -1), last.text);
+    const workflow = this.#owner.workflow;
+    let reply: WorkflowReply | undefined;
+    if (last?.role === 'user') reply = workflow.respond(turns.slice(0, -1), last.text);
+    // After a tool's output the framework asks again: the workflow may have more to say.
+    else if (last?.role === 'tool') reply = workflow.afterTool?.(turns);
+    if (!reply) return;
     this.#owner.onReply?.(reply);
     const id = shortuuid('wf_');
 
@@ -79,13 +85,18 @@ class WorkflowLLMStream extends llm.LLMStream {
       this.queue.put({ id, delta: { role: 'assistant', content: piece } });
     }
 
-    const action = reply.action;
-    if (action && this.toolCtx?.hasTool(action)) {
+    const calls = [
+      ...(reply.action ? [{ name: reply.action, args: {} }] : []),
+      ...(reply.toolRequest ? [reply.toolRequest] : []),
+    ].filter((call) => this.toolCtx?.hasTool(call.name));
+    if (calls.length > 0) {
       this.queue.put({
         id,
         delta: {
           role: 'assistant',
-          toolCalls: [llm.FunctionCall.create({ callId: `${id}_${action}`, name: action, args: '{}' })],
+          toolCalls: calls.map((call) =>
+            llm.FunctionCall.create({ callId: `${id}_${call.name}`, name: call.name, args: JSON.stringify(call.args) }),
+          ),
         },
       });
     }

@@ -21,6 +21,8 @@ import { CallerMicrophone } from './caller-microphone.js';
 
 const TRANSCRIPTION_TOPIC = 'lk.transcription';
 const SAMPLE_RATE = 16000;
+/** How much earlier a transcript segment's stream may open than its audio reaches the ear. */
+const TRANSCRIPT_LEAD_MS = 500;
 
 export interface CallerOptions {
   url: string;
@@ -64,6 +66,7 @@ export class Caller {
   readonly room: Room;
   readonly roomName: string;
   readonly joinedAt: number;
+  /** Final transcripts, each stamped with when its segment started (performance.now()). */
   readonly transcripts: Transcript[] = [];
   readonly agentStates: { state: string; at: number }[] = [];
   readonly turns: TurnReport[] = [];
@@ -137,13 +140,16 @@ export class Caller {
   }
 
   async #collectTranscript(reader: TextStreamReader): Promise<void> {
+    // A segment counts from when it starts (its stream opens as the words start to play), so a
+    // cut-off segment that closes late is not taken for the answer that followed it.
+    const openedAt = performance.now();
     const attributes = reader.info.attributes ?? {};
     // A segment's stream closes when the segment is complete; its text is then final. A stream
     // cut off by hang-up has no final text to report.
     const text = (await reader.readAll().catch(() => '')).trim();
     if (!text) return;
     const speaker = attributes['lk.transcribed_track_id'] === this.#micTrackSid ? 'caller' : 'agent';
-    this.transcripts.push({ speaker, text, at: performance.now() });
+    this.transcripts.push({ speaker, text, at: openedAt });
   }
 
   /** Waits for the agent's first words; returns them with the join-to-audio latency. */
@@ -220,8 +226,20 @@ export class Caller {
     await this.#waitFor(() => (this.#monitor.speaking ? true : undefined), timeoutMs, 'the agent to speak');
   }
 
+  /**
+   * Waits until the agent is quiet at the ear and no longer speaking or thinking by its own
+   * account (the `lk.agent.state` attribute): a pause between two sentences is not the end.
+   */
   async waitForAgentToFinish(timeoutMs = 20_000): Promise<void> {
-    await this.#waitFor(() => (this.#monitor.speaking ? undefined : true), timeoutMs, 'the agent to finish speaking');
+    await this.#waitFor(
+      () => {
+        const state = this.agentStates.at(-1)?.state;
+        const busy = state === 'speaking' || state === 'thinking';
+        return this.#monitor.speaking || busy ? undefined : true;
+      },
+      timeoutMs,
+      'the agent to finish speaking',
+    );
   }
 
   /** True once the agent has left or closed the room. */
@@ -266,14 +284,19 @@ export class Caller {
     return pcm.samples;
   }
 
-  /** The agent's final transcripts that arrived after `since`, joined; waits briefly for them. */
-  async #agentTextSince(since: number): Promise<string> {
+  /**
+   * The agent's transcripts of segments that started at `audioStartedAt` or later, joined; waits
+   * briefly for them. Text streams open a little before the audio is heard, hence the margin.
+   */
+  async #agentTextSince(audioStartedAt: number): Promise<string> {
+    const since = audioStartedAt - TRANSCRIPT_LEAD_MS;
     const collect = () =>
       this.transcripts
         .filter((t) => t.speaker === 'agent' && t.at >= since)
         .map((t) => t.text)
         .join(' ');
-    const deadline = performance.now() + 2000;
+    // A segment's text arrives whole when the segment has finished playing.
+    const deadline = performance.now() + 5000;
     while (!collect() && performance.now() < deadline) await sleep(50);
     return collect();
   }

@@ -1,11 +1,18 @@
-import { APIConnectionError, AudioByteStream, shortuuid, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
+import {
+  APIConnectionError,
+  AudioByteStream,
+  shortuuid,
+  tokenize,
+  tts,
+  type APIConnectOptions,
+} from '@livekit/agents';
 import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
 import { spawn } from 'node:child_process';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { parseWav, WavFormatError, type Pcm16 } from './wav.js';
+import { parseWav, readWavHeader, samplesOf, WavFormatError, type Pcm16 } from './wav.js';
 
 export type LocalTTSEngine = 'flite' | 'espeak-ng';
 
@@ -25,6 +32,12 @@ export interface LocalTTSOptions {
 const FRAME_MS = 20;
 const DEFAULT_VOICE: Record<LocalTTSEngine, string> = { flite: 'slt', 'espeak-ng': 'en-us' };
 const ESPEAK_WORDS_PER_MINUTE = '165';
+/**
+ * Engine processes one TTS runs at once. The stream adapter starts a synthesis per sentence as
+ * soon as the LLM has written it, and an LLM writes far faster than speech is spoken: unlimited,
+ * a long reply would start a process per sentence at once and the first would share the CPU.
+ */
+const CONCURRENT_ENGINE_RUNS = 2;
 
 /**
  * Offline text-to-speech over a Debian speech engine, one child process per request.
@@ -38,6 +51,7 @@ export class LocalTTS extends tts.TTS {
   label = 'voicefleet.LocalTTS';
   readonly opts: Readonly<LocalTTSOptions>;
   #streamAdapter?: tts.StreamAdapter;
+  readonly #engineSlots = new Slots(CONCURRENT_ENGINE_RUNS);
 
   constructor(opts: Partial<LocalTTSOptions> = {}) {
     const options: LocalTTSOptions = { engine: 'flite', sampleRate: 16000, ...opts };
@@ -62,8 +76,13 @@ export class LocalTTS extends tts.TTS {
   }
 
   stream(options?: { connOptions?: APIConnectOptions }): tts.SynthesizeStream {
-    // One adapter for the TTS's lifetime: each adapter subscribes to this TTS's events.
-    this.#streamAdapter ??= new tts.StreamAdapter(this, new tokenize.basic.SentenceTokenizer());
+    if (!this.#streamAdapter) {
+      // One adapter for the TTS's lifetime, since each one subscribes to this TTS's events.
+      this.#streamAdapter = new tts.StreamAdapter(this, new tokenize.basic.SentenceTokenizer());
+      // It re-emits this TTS's errors, and an 'error' emitted with no listener throws from inside
+      // this TTS's own emit, before later listeners (the session's) hear of it.
+      this.#streamAdapter.on('error', () => {});
+    }
     return this.#streamAdapter.stream(options);
   }
 
@@ -82,11 +101,23 @@ export class LocalTTS extends tts.TTS {
     if (engine === 'espeak-ng') {
       // Text goes in on stdin so that nothing in it can be read as an option.
       const argv = ['--stdout', '-b', '1', '-v', voice, '-s', ESPEAK_WORDS_PER_MINUTE];
-      yield* wavFromStdout(startEngine({ ...run, argv, stdin: sentences.join(' ') }));
+      const release = await this.#engineSlots.acquire(signal);
+      try {
+        yield* wavFromStdout(startEngine({ ...run, argv, stdin: sentences.join(' ') }));
+      } finally {
+        release();
+      }
       return;
     }
     // flite writes only whole files, so a long text is spoken one sentence (one run) at a time.
-    for (const sentence of sentences) yield await fliteSentence(sentence, voice, run);
+    for (const sentence of sentences) {
+      const release = await this.#engineSlots.acquire(signal);
+      try {
+        yield await fliteSentence(sentence, voice, run);
+      } finally {
+        release();
+      }
+    }
   }
 
   /** All of the speech for `text`, at the engine's own rate. */
@@ -119,7 +150,8 @@ class LocalChunkedStream extends tts.ChunkedStream {
     // One frame is held back so that the last one can be marked final.
     let held: AudioFrame | undefined;
     const send = (frame: AudioFrame, final: boolean) => {
-      if (!signal.aborted && !this.queue.closed) this.queue.put({ requestId, segmentId: requestId, frame, final });
+      if (!signal.aborted && !this.queue.closed)
+        this.queue.put({ requestId, segmentId: requestId, frame, final });
     };
     const pass = (frames: AudioFrame[]) => {
       for (const frame of frames) {
@@ -189,7 +221,47 @@ class Framer {
   }
 
   #cut(frames: AudioFrame[]): AudioFrame[] {
-    return frames.flatMap((f) => this.#bytes.write(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength)));
+    return frames.flatMap((f) =>
+      this.#bytes.write(new Uint8Array(f.data.buffer, f.data.byteOffset, f.data.byteLength)),
+    );
+  }
+}
+
+/** A first-come, first-served limit on concurrent work; a wait ends early on abort. */
+class Slots {
+  #free: number;
+  readonly #waiting: Array<() => void> = [];
+
+  constructor(count: number) {
+    this.#free = count;
+  }
+
+  async acquire(signal?: AbortSignal): Promise<() => void> {
+    if (signal?.aborted) throw abortError();
+    if (this.#free > 0) {
+      this.#free -= 1;
+    } else {
+      await new Promise<void>((resolve, reject) => {
+        const grant = () => {
+          signal?.removeEventListener('abort', cancel);
+          resolve();
+        };
+        const cancel = () => {
+          this.#waiting.splice(this.#waiting.indexOf(grant), 1);
+          reject(abortError());
+        };
+        this.#waiting.push(grant);
+        signal?.addEventListener('abort', cancel, { once: true });
+      });
+    }
+    let released = false;
+    return () => {
+      if (released) return;
+      released = true;
+      const next = this.#waiting.shift();
+      if (next) next();
+      else this.#free += 1;
+    };
   }
 }
 
@@ -293,18 +365,20 @@ async function fliteSentence(text: string, voice: string, run: Omit<EngineRun, '
 class WavStreamReader {
   #header: Buffer = Buffer.alloc(0);
   #format?: { sampleRate: number; channels: number };
-  #inData = false;
   #oddByte?: number;
 
   push(chunk: Buffer): Pcm16 | undefined {
     let bytes = chunk;
-    if (!this.#inData) {
+    if (!this.#format) {
       this.#header = Buffer.concat([this.#header, chunk]);
-      const start = this.#parseHeader();
-      if (start === undefined) return undefined;
-      bytes = this.#header.subarray(start);
+      const header = readWavHeader(this.#header);
+      if (!header) {
+        if (this.#header.length > 64 * 1024) throw new WavFormatError('no data chunk in the first 64 KiB');
+        return undefined;
+      }
+      this.#format = { sampleRate: header.sampleRate, channels: header.channels };
+      bytes = this.#header.subarray(header.dataOffset);
       this.#header = Buffer.alloc(0);
-      this.#inData = true;
     }
     if (this.#oddByte !== undefined) {
       bytes = Buffer.concat([Buffer.of(this.#oddByte), bytes]);
@@ -315,38 +389,7 @@ class WavStreamReader {
       bytes = bytes.subarray(0, bytes.length - 1);
     }
     if (bytes.length === 0) return undefined;
-    const samples = new Int16Array(bytes.length / 2);
-    for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-    return { ...this.#format!, samples };
-  }
-
-  /** Offset of the first PCM byte once the header is complete, else undefined. */
-  #parseHeader(): number | undefined {
-    const h = this.#header;
-    if (h.length < 12) return undefined;
-    if (h.toString('ascii', 0, 4) !== 'RIFF' || h.toString('ascii', 8, 12) !== 'WAVE') {
-      throw new WavFormatError('engine output is not a RIFF/WAVE stream');
-    }
-    let offset = 12;
-    while (offset + 8 <= h.length) {
-      const id = h.toString('ascii', offset, offset + 4);
-      const size = h.readUInt32LE(offset + 4);
-      const body = offset + 8;
-      if (id === 'data') {
-        if (!this.#format) throw new WavFormatError('data chunk before fmt chunk');
-        return body;
-      }
-      if (body + size > h.length) break;
-      if (id === 'fmt ') {
-        const format = h.readUInt16LE(body);
-        const bits = h.readUInt16LE(body + 14);
-        if (format !== 1 || bits !== 16) throw new WavFormatError(`unsupported WAV format ${format}/${bits} bit`);
-        this.#format = { channels: h.readUInt16LE(body + 2), sampleRate: h.readUInt32LE(body + 4) };
-      }
-      offset = body + size + (size % 2);
-    }
-    if (h.length > 64 * 1024) throw new WavFormatError('no data chunk in the first 64 KiB');
-    return undefined;
+    return { ...this.#format, samples: samplesOf(bytes) };
   }
 }
 
@@ -363,7 +406,7 @@ export function spokenSentences(text: string): string[] {
 const MARKDOWN_LINK = /\[([^\]]*)\]\([^)]*\)/g;
 const MARKUP = /[*_#`~>|]+/g;
 // Skin-tone modifiers, joiners and keycaps are not pictographs, but espeak-ng names them aloud.
-const EMOJI = /[\p{Extended_Pictographic}\p{Emoji_Modifier}\u200d\ufe0f\u20e3]/gu;
+const EMOJI = /\p{Extended_Pictographic}|\p{Emoji_Modifier}|\u200d|\ufe0f|\u20e3/gu;
 const CLOCK_TIME = /\b(\d{1,2})(?::(\d{2}))?\s*([ap])\.?\s?m\b(\.?)/gi;
 
 /**
@@ -377,11 +420,14 @@ export function speechText(text: string): string {
     .replace(MARKUP, ' ')
     .replace(EMOJI, ' ')
     .replace(/&/g, ' and ')
-    .replace(CLOCK_TIME, (match, hour: string, minute = '00', half: string, dot: string, at: number, all: string) => {
-      // A period is kept where it also ends the sentence ("at 5 p.m. See you").
-      const endsSentence = dot !== '' && /^(\s*$|\s+[A-Z])/.test(all.slice(at + match.length));
-      return `${hour}${minute === '00' ? '' : `:${minute}`} ${half.toUpperCase()}M${endsSentence ? '.' : ''}`;
-    })
+    .replace(
+      CLOCK_TIME,
+      (match, hour: string, minute = '00', half: string, dot: string, at: number, all: string) => {
+        // A period is kept where it also ends the sentence ("at 5 p.m. See you").
+        const endsSentence = dot !== '' && /^(\s*$|\s+[A-Z])/.test(all.slice(at + match.length));
+        return `${hour}${minute === '00' ? '' : `:${minute}`} ${half.toUpperCase()}M${endsSentence ? '.' : ''}`;
+      },
+    )
     .replace(/\s+/g, ' ')
     .replace(/ ([.,!?;:])/g, '$1')
     .trim();

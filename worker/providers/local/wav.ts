@@ -13,35 +13,59 @@ export class WavFormatError extends Error {
   override name = 'WavFormatError';
 }
 
-export function parseWav(buffer: Buffer): Pcm16 {
-  if (buffer.length < 12 || buffer.toString('ascii', 0, 4) !== 'RIFF' || buffer.toString('ascii', 8, 12) !== 'WAVE') {
+export interface WavHeader {
+  sampleRate: number;
+  channels: number;
+  /** Offset of the first PCM byte. */
+  dataOffset: number;
+  /** Size the data chunk declares; engines writing to a pipe leave a placeholder here. */
+  declaredDataBytes: number;
+}
+
+/**
+ * Reads a 16-bit PCM WAV header; undefined while `buffer` ends before the data chunk starts (a
+ * stream still arriving). Throws for anything that is not 16-bit PCM WAV.
+ */
+export function readWavHeader(buffer: Buffer): WavHeader | undefined {
+  if (buffer.length < 12) return undefined;
+  if (buffer.toString('ascii', 0, 4) !== 'RIFF' || buffer.toString('ascii', 8, 12) !== 'WAVE') {
     throw new WavFormatError('not a RIFF/WAVE file');
   }
+  let format: { sampleRate: number; channels: number } | undefined;
   let offset = 12;
-  let sampleRate = 0;
-  let channels = 0;
   while (offset + 8 <= buffer.length) {
     const id = buffer.toString('ascii', offset, offset + 4);
     const declared = buffer.readUInt32LE(offset + 4);
     const body = offset + 8;
+    if (id === 'data') {
+      if (!format) throw new WavFormatError('data chunk before fmt chunk');
+      return { ...format, dataOffset: body, declaredDataBytes: declared };
+    }
+    if (body + declared > buffer.length) return undefined;
     if (id === 'fmt ') {
-      const format = buffer.readUInt16LE(body);
-      channels = buffer.readUInt16LE(body + 2);
-      sampleRate = buffer.readUInt32LE(body + 4);
+      const code = buffer.readUInt16LE(body);
       const bits = buffer.readUInt16LE(body + 14);
-      if (format !== 1 || bits !== 16) throw new WavFormatError(`unsupported WAV format ${format}/${bits} bit`);
-    } else if (id === 'data') {
-      if (!sampleRate) throw new WavFormatError('data chunk before fmt chunk');
-      // Engines that write to a pipe cannot seek back, so they leave a placeholder size.
-      const end = Math.min(buffer.length, body + declared);
-      const bytes = buffer.subarray(body, end - ((end - body) % 2));
-      const samples = new Int16Array(bytes.length / 2);
-      for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
-      return { sampleRate, channels, samples };
+      if (code !== 1 || bits !== 16) throw new WavFormatError(`unsupported WAV format ${code}/${bits} bit`);
+      format = { channels: buffer.readUInt16LE(body + 2), sampleRate: buffer.readUInt32LE(body + 4) };
     }
     offset = body + declared + (declared % 2);
   }
-  throw new WavFormatError('no data chunk');
+  return undefined;
+}
+
+/** Little-endian 16-bit samples from an even number of bytes. */
+export function samplesOf(bytes: Buffer): Int16Array {
+  const samples = new Int16Array(bytes.length >> 1);
+  for (let i = 0; i < samples.length; i++) samples[i] = bytes.readInt16LE(i * 2);
+  return samples;
+}
+
+export function parseWav(buffer: Buffer): Pcm16 {
+  const header = readWavHeader(buffer);
+  if (!header) throw new WavFormatError('no data chunk');
+  const end = Math.min(buffer.length, header.dataOffset + header.declaredDataBytes);
+  const samples = samplesOf(buffer.subarray(header.dataOffset, end));
+  return { sampleRate: header.sampleRate, channels: header.channels, samples };
 }
 
 export function encodeWav({ sampleRate, channels, samples }: Pcm16): Buffer {

@@ -1,0 +1,98 @@
+import { randomUUID } from 'node:crypto';
+import { mkdir, open, readFile, rename } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import type { BookingResult, CalendarPort, Slot } from '../../agents/booking/calendar.js';
+import { weekdayOf } from '../../agents/booking/calendar.js';
+
+export interface FileCalendarOptions {
+  /** JSON file holding the bookings; created on the first booking. */
+  path: string;
+  /** Opening hours per weekday (0 = Sunday): [first hour, hour after the last slot). */
+  openingHours: Record<number, [number, number]>;
+  /** How many days ahead slots are offered. */
+  daysAhead: number;
+  /** The clock, in the business's local time; injectable for tests. */
+  now?: () => Date;
+}
+
+interface Stored {
+  bookings: { bookingId: string; slotId: string; callId: string; bookedAt: string }[];
+}
+
+/**
+ * A calendar in a local JSON file: one-hour slots in opening hours, minus bookings. Writes go to
+ * a temp file that is fsync'd and renamed, so a crash never leaves a half-written calendar.
+ */
+export class FileCalendar implements CalendarPort {
+  readonly #options: FileCalendarOptions;
+  #writes: Promise<unknown> = Promise.resolve();
+
+  constructor(options: FileCalendarOptions) {
+    this.#options = options;
+  }
+
+  async freeSlots({ weekday, limit }: { weekday?: string; limit: number }): Promise<Slot[]> {
+    const booked = new Set((await this.#read()).bookings.map((b) => b.slotId));
+    const now = (this.#options.now ?? (() => new Date()))();
+    const slots: Slot[] = [];
+    for (let day = 0; day <= this.#options.daysAhead && slots.length < limit; day++) {
+      const date = new Date(now.getFullYear(), now.getMonth(), now.getDate() + day);
+      const hours = this.#options.openingHours[date.getDay()];
+      if (!hours) continue;
+      for (let hour = hours[0]; hour < hours[1] && slots.length < limit; hour++) {
+        const start = new Date(date.getFullYear(), date.getMonth(), date.getDate(), hour);
+        if (start <= now) continue;
+        const slot = { id: localId(start) };
+        if (booked.has(slot.id)) continue;
+        if (weekday && weekdayOf(slot).toLowerCase() !== weekday.toLowerCase()) continue;
+        slots.push(slot);
+      }
+    }
+    return slots;
+  }
+
+  book(slotId: string, callId: string): Promise<BookingResult> {
+    // Bookings are serialized so that two calls cannot take the same slot.
+    const result = this.#writes.then(() => this.#book(slotId, callId));
+    this.#writes = result.catch(() => undefined);
+    return result;
+  }
+
+  async #book(slotId: string, callId: string): Promise<BookingResult> {
+    const stored = await this.#read();
+    if (stored.bookings.some((b) => b.slotId === slotId)) return { ok: false, reason: 'taken' };
+    const free = await this.freeSlots({ limit: 10_000 });
+    if (!free.some((s) => s.id === slotId)) return { ok: false, reason: 'unknown_slot' };
+    const bookingId = `bk_${randomUUID().slice(0, 8)}`;
+    stored.bookings.push({ bookingId, slotId, callId, bookedAt: new Date().toISOString() });
+    await this.#write(stored);
+    return { ok: true, slot: { id: slotId }, bookingId };
+  }
+
+  async #read(): Promise<Stored> {
+    try {
+      return JSON.parse(await readFile(this.#options.path, 'utf8')) as Stored;
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === 'ENOENT') return { bookings: [] };
+      throw error;
+    }
+  }
+
+  async #write(stored: Stored): Promise<void> {
+    await mkdir(dirname(this.#options.path), { recursive: true });
+    const temp = `${this.#options.path}.${process.pid}.tmp`;
+    const file = await open(temp, 'w');
+    try {
+      await file.writeFile(JSON.stringify(stored, null, 2));
+      await file.sync();
+    } finally {
+      await file.close();
+    }
+    await rename(temp, this.#options.path);
+  }
+}
+
+function localId(date: Date): string {
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `${date.getFullYear()}-${pad(date.getMonth() + 1)}-${pad(date.getDate())}T${pad(date.getHours())}:00`;
+}
