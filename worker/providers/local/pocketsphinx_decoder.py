@@ -1,28 +1,45 @@
 #!/usr/bin/python3
-"""Long-lived pocketsphinx decoder for one call.
+"""Long-lived pocketsphinx decoder: loads a model once, then decodes utterances sent on stdin.
 
-Loads the acoustic model once, then decodes utterances sent on stdin as frames of
-<uint32 little-endian byte length><s16le mono PCM at --samprate>, answering each with one JSON
-line on stdout. A zero-length frame is a ping (answered with {"ready": true}).
+Run by /usr/bin/python3: Debian's python3-pocketsphinx is not importable by other interpreters.
 
-With --corpus, it builds a small bigram language model (absolute discounting with back-off) from
-domain sentences, and a dictionary restricted to their words: on phone-quality speech that beats
-the stock 130k-word model by a wide margin while still allowing any word order.
+Protocol (stdin is binary; Node hands a child a socket, not a pipe, so only plain reads work):
+  1. one JSON line of configuration:
+       {"hmm": dir, "dict": path, "samprate": 16000|8000, "nfft": int?,
+        and one of "lm": path | "jsgf": grammar text | "corpus": [sentence, ...]}
+  2. then any number of utterances, each <uint32 little-endian byte count><s16le mono PCM>.
+stdout carries one JSON line per event:
+  {"ready": true, "vocabulary": n, "dropped": [...]}  once the model is loaded;
+  {"text": str, "confidence": 0..1, "score": int, "frames": n, "ms": float}  per utterance;
+  {"error": str}  for an utterance that could not be decoded (the process carries on);
+  {"fatal": str}  when the configuration cannot be loaded (the process then exits).
 """
-import argparse
 import collections
 import json
 import math
 import os
 import re
+import shutil
 import sys
 import tempfile
 import time
 
-from pocketsphinx import Decoder
+# Anything the C library or a stray print writes to fd 1 would corrupt the protocol, so the
+# protocol gets a private copy of stdout and fd 1 is pointed at stderr.
+PROTOCOL_OUT = os.fdopen(os.dup(1), 'w', buffering=1, encoding='utf-8')
+os.dup2(2, 1)
 
-MODEL_ROOT = '/usr/share/pocketsphinx/model/en-us'
+from pocketsphinx import Decoder  # noqa: E402  (after the redirect, which must come first)
+
+# Absolute discount for the corpus bigram model; 0.5 keeps most of each seen bigram's mass while
+# leaving unseen word orders reachable.
 DISCOUNT = 0.5
+SENTENCE_MARKS = ('<s>', '</s>')
+
+
+def emit(message):
+    PROTOCOL_OUT.write(json.dumps(message) + '\n')
+    PROTOCOL_OUT.flush()
 
 
 def read_exact(stream, n):
@@ -36,130 +53,170 @@ def read_exact(stream, n):
     return b''.join(chunks)
 
 
-def words_of(sentence):
-    return re.sub(r"[^a-z' ]+", ' ', sentence.lower()).split()
+def tokenize(sentence):
+    return [w.strip("'") for w in re.sub(r"[^a-z0-9']+", ' ', sentence.lower()).split() if w.strip("'")]
 
 
-def load_dictionary(path):
+def load_pronunciations(path):
+    """word -> list of phone strings (alternates like 'word(2)' folded into 'word')."""
     entries = collections.defaultdict(list)
     with open(path, encoding='utf-8', errors='replace') as f:
         for line in f:
             parts = line.split()
-            if len(parts) < 2:
-                continue
-            base = re.sub(r'\(\d+\)$', '', parts[0])
-            entries[base].append(' '.join(parts[1:]))
+            if len(parts) >= 2:
+                entries[re.sub(r'\(\d+\)$', '', parts[0])].append(' '.join(parts[1:]))
     return entries
 
 
-def build_domain_model(corpus_path, dict_path, workdir):
-    pronunciations = load_dictionary(dict_path)
-    sentences = []
-    with open(corpus_path, encoding='utf-8') as f:
-        for line in f:
-            words = [w for w in words_of(line) if w in pronunciations]
-            if words:
-                sentences.append(['<s>'] + words + ['</s>'])
-    if not sentences:
-        raise SystemExit('corpus has no word the dictionary knows')
+def corpus_runs(sentences, known):
+    """Splits each sentence into runs of dictionary words, each made a sentence of its own: an
+    unknown word ends a run, so no bigram is invented across it. Returns the runs and the sorted
+    unknown words."""
+    runs, dropped = [], set()
+    for sentence in sentences:
+        run = []
+        for word in tokenize(sentence) + [None]:
+            if word in known:
+                run.append(word)
+                continue
+            if word is not None:
+                dropped.add(word)
+            if run:
+                runs.append(['<s>'] + run + ['</s>'])
+            run = []
+    return runs, sorted(dropped)
 
-    unigrams = collections.Counter(w for s in sentences for w in s)
-    bigrams = collections.Counter((a, b) for s in sentences for a, b in zip(s, s[1:]))
+
+def write_arpa(runs, path):
+    """Bigram ARPA model with absolute discounting and back-off to the unigram distribution.
+
+    P(w|h) = (c(h,w) - D) / c(h) for seen pairs; otherwise alpha(h) * P(w), where alpha(h) gives
+    the discounted mass D * N1+(h) / c(h) to the words never seen after h.
+    """
+    unigrams = collections.Counter(w for run in runs for w in run)
+    bigrams = collections.Counter((a, b) for run in runs for a, b in zip(run, run[1:]))
     vocab = sorted(unigrams)
     total = sum(c for w, c in unigrams.items() if w != '<s>')
-    p_uni = {w: unigrams[w] / total for w in vocab if w != '<s>'}
+    p_uni = {w: c / total for w, c in unigrams.items() if w != '<s>'}
 
-    history_count = collections.Counter()
-    followers = collections.defaultdict(list)
+    history_total = collections.Counter()
+    followers = collections.defaultdict(set)
     for (a, b), c in bigrams.items():
-        history_count[a] += c
-        followers[a].append(b)
+        history_total[a] += c
+        followers[a].add(b)
 
-    backoff = {}
-    for h in vocab:
-        if h == '</s>' or history_count[h] == 0:
-            backoff[h] = 0.0
-            continue
-        left = DISCOUNT * len(followers[h]) / history_count[h]
-        covered = sum(p_uni.get(w, 0.0) for w in followers[h])
-        backoff[h] = left / max(1e-9, 1.0 - covered)
+    def log_backoff(h):
+        if not history_total[h]:
+            return None
+        left = DISCOUNT * len(followers[h]) / history_total[h]
+        unseen = 1.0 - sum(p_uni[w] for w in followers[h])
+        # Every word already follows h: no word can receive the left-over mass.
+        return math.log10(left / unseen) if unseen > 1e-9 else 0.0
 
-    lm_path = os.path.join(workdir, 'domain.arpa')
-    with open(lm_path, 'w') as out:
-        out.write('\\data\\\n')
-        out.write('ngram 1=%d\nngram 2=%d\n\n' % (len(vocab), len(bigrams)))
-        out.write('\\1-grams:\n')
+    with open(path, 'w', encoding='utf-8') as out:
+        out.write('\\data\\\nngram 1=%d\nngram 2=%d\n\n\\1-grams:\n' % (len(vocab), len(bigrams)))
         for w in vocab:
             prob = -99.0 if w == '<s>' else math.log10(p_uni[w])
-            bo = math.log10(backoff[w]) if backoff[w] > 0 else -99.0
-            out.write('%.4f %s %.4f\n' % (prob, w, bo))
+            bo = log_backoff(w)
+            out.write('%.6f %s %.6f\n' % (prob, w, bo) if bo is not None else '%.6f %s\n' % (prob, w))
         out.write('\n\\2-grams:\n')
         for (a, b), c in sorted(bigrams.items()):
-            out.write('%.4f %s %s\n' % (math.log10((c - DISCOUNT) / history_count[a]), a, b))
+            out.write('%.6f %s %s\n' % (math.log10((c - DISCOUNT) / history_total[a]), a, b))
         out.write('\n\\end\\\n')
+    return [w for w in vocab if w not in SENTENCE_MARKS]
 
-    dict_out = os.path.join(workdir, 'domain.dict')
-    with open(dict_out, 'w') as out:
-        for w in vocab:
-            if w in ('<s>', '</s>'):
-                continue
-            for i, pron in enumerate(pronunciations[w]):
-                out.write('%s %s\n' % (w if i == 0 else '%s(%d)' % (w, i + 1), pron))
-    return lm_path, dict_out
+
+def write_dictionary(words, pronunciations, path):
+    with open(path, 'w', encoding='utf-8') as out:
+        for w in words:
+            for i, phones in enumerate(pronunciations[w]):
+                out.write('%s %s\n' % (w if i == 0 else '%s(%d)' % (w, i + 1), phones))
+
+
+def build_config(request, workdir):
+    """Returns the decoder config plus what the ready message reports."""
+    config = Decoder.default_config()
+    config.set_string('-hmm', request['hmm'])
+    config.set_float('-samprate', float(request.get('samprate', 16000)))
+    if request.get('nfft'):
+        config.set_int('-nfft', int(request['nfft']))
+    config.set_string('-logfn', os.devnull)
+    info = {'vocabulary': None, 'dropped': []}
+    if request.get('jsgf'):
+        grammar = os.path.join(workdir, 'grammar.jsgf')
+        with open(grammar, 'w', encoding='utf-8') as f:
+            f.write(request['jsgf'])
+        config.set_string('-jsgf', grammar)
+        config.set_string('-dict', request['dict'])
+    elif request.get('corpus'):
+        pronunciations = load_pronunciations(request['dict'])
+        runs, dropped = corpus_runs(request['corpus'], pronunciations)
+        if not runs:
+            raise ValueError('the corpus has no word the dictionary knows')
+        lm, dictionary = os.path.join(workdir, 'corpus.arpa'), os.path.join(workdir, 'corpus.dict')
+        words = write_arpa(runs, lm)
+        write_dictionary(words, pronunciations, dictionary)
+        config.set_string('-lm', lm)
+        config.set_string('-dict', dictionary)
+        info = {'vocabulary': len(words), 'dropped': dropped}
+    else:
+        config.set_string('-lm', request['lm'])
+        config.set_string('-dict', request['dict'])
+    return config, info
+
+
+def is_word(token):
+    return not (token.startswith('<') or token.startswith('[')) and token not in SENTENCE_MARKS
+
+
+def decode(decoder, logmath, pcm):
+    started = time.time()
+    decoder.start_utt()
+    decoder.process_raw(pcm, False, True)
+    decoder.end_utt()
+    hyp = decoder.hyp()
+    text = ' '.join(hyp.hypstr.split()) if hyp is not None else ''
+    # Mean posterior of the recognized words: pocketsphinx has no calibrated utterance confidence,
+    # but word posteriors from the lattice fall for words the decoder was unsure of.
+    posteriors = [logmath.exp(seg.prob) for seg in decoder.seg() if is_word(seg.word)] if text else []
+    return {
+        'text': text,
+        'confidence': round(sum(posteriors) / len(posteriors), 4) if posteriors else 0.0,
+        'score': hyp.best_score if hyp is not None else 0,
+        'frames': decoder.n_frames(),
+        'ms': round((time.time() - started) * 1000, 1),
+    }
 
 
 def main():
-    parser = argparse.ArgumentParser()
-    parser.add_argument('--hmm', default=os.path.join(MODEL_ROOT, 'en-us'))
-    parser.add_argument('--dict', default=os.path.join(MODEL_ROOT, 'cmudict-en-us.dict'))
-    parser.add_argument('--lm', default=os.path.join(MODEL_ROOT, 'en-us.lm.bin'))
-    parser.add_argument('--corpus')
-    parser.add_argument('--jsgf')
-    parser.add_argument('--samprate', type=int, default=16000)
-    args = parser.parse_args()
-
-    workdir = tempfile.mkdtemp(prefix='voicefleet-ps-')
-    config = Decoder.default_config()
-    config.set_string('-hmm', args.hmm)
-    config.set_float('-samprate', float(args.samprate))
-    if args.samprate == 8000:
-        config.set_int('-nfft', 256)
-    config.set_string('-logfn', os.devnull)
-    if args.jsgf:
-        config.set_string('-dict', args.dict)
-        config.set_string('-jsgf', args.jsgf)
-    elif args.corpus:
-        lm, dictionary = build_domain_model(args.corpus, args.dict, workdir)
-        config.set_string('-lm', lm)
-        config.set_string('-dict', dictionary)
-    else:
-        config.set_string('-lm', args.lm)
-        config.set_string('-dict', args.dict)
-    decoder = Decoder(config)
-
     stdin = sys.stdin.buffer
-    stdout = sys.stdout
+    line = stdin.readline()
+    if not line:
+        return
+    workdir = tempfile.mkdtemp(prefix='voicefleet-pocketsphinx-')
+    try:
+        config, info = build_config(json.loads(line), workdir)
+        decoder = Decoder(config)
+    except Exception as error:  # noqa: BLE001  (any configuration failure is reported the same way)
+        emit({'fatal': '%s: %s' % (type(error).__name__, error)})
+        sys.exit(2)
+    finally:
+        # The decoder has read its files by now.
+        shutil.rmtree(workdir, ignore_errors=True)
+    logmath = decoder.get_logmath()
+    emit(dict(ready=True, **info))
+
     while True:
         header = read_exact(stdin, 4)
         if header is None:
             return
-        length = int.from_bytes(header, 'little')
-        if length == 0:
-            stdout.write(json.dumps({'ready': True}) + '\n')
-            stdout.flush()
-            continue
-        pcm = read_exact(stdin, length)
+        pcm = read_exact(stdin, int.from_bytes(header, 'little'))
         if pcm is None:
             return
-        started = time.time()
-        decoder.start_utt()
-        decoder.process_raw(pcm, False, True)
-        decoder.end_utt()
-        hyp = decoder.hyp()
-        text = hyp.hypstr if hyp is not None else ''
-        score = hyp.best_score if hyp is not None else 0
-        stdout.write(json.dumps({'text': text, 'score': score, 'ms': round((time.time() - started) * 1000, 1)}) + '\n')
-        stdout.flush()
+        try:
+            emit(decode(decoder, logmath, pcm[:len(pcm) - len(pcm) % 2]))
+        except Exception as error:  # noqa: BLE001  (one bad utterance must not end the call)
+            emit({'error': '%s: %s' % (type(error).__name__, error)})
 
 
 if __name__ == '__main__':
