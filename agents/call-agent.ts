@@ -1,6 +1,6 @@
 import { beta, voice, type llm } from '@livekit/agents';
 import { receptionistInstructions } from './receptionist/prompt.js';
-import type { BusinessProfile, Workflow } from './workflows.js';
+import type { BusinessProfile } from './workflows.js';
 
 /**
  * The voice.Agent that runs one workflow on a call. It greets on entry and carries the tools the
@@ -11,7 +11,7 @@ export class CallAgent extends voice.Agent {
   readonly #greeting: string;
 
   constructor(options: {
-    workflow: Workflow;
+    /** The facts the instructions of a cloud model are limited to. */
     profile: BusinessProfile;
     greeting: string;
     /** The workflow's data tools (calendar, tickets), bound to this call by the worker. */

@@ -85,7 +85,6 @@ export default defineAgent({
 
     await session.start({
       agent: new CallAgent({
-        workflow,
         profile,
         greeting: callContext.metadataValid ? workflow.greeting() : workflow.genericGreeting(),
         tools: createBookingTools(calendar, callContext.callId),

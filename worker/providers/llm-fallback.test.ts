@@ -36,7 +36,7 @@ describe('OpenAI LLM with the workflow engine as fallback', () => {
     workflowLLM.onReply = (r) => engineReplies.push(r.intent);
     session = new voice.AgentSession({ llm });
     await session.start({
-      agent: new CallAgent({ workflow, profile: DEFAULT_BUSINESS_PROFILE, greeting: workflow.greeting() }),
+      agent: new CallAgent({ profile: DEFAULT_BUSINESS_PROFILE, greeting: workflow.greeting() }),
     });
     return { session, engineReplies };
   }

@@ -26,7 +26,6 @@ describe('WorkflowLLM in an AgentSession (text mode)', () => {
     session = new voice.AgentSession({ llm });
     await session.start({
       agent: new CallAgent({
-        workflow,
         profile: DEFAULT_BUSINESS_PROFILE,
         greeting: workflow.greeting(),
         tools: calendar ? createBookingTools(calendar, 'AJ_test') : [],

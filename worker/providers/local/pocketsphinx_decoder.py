@@ -24,12 +24,7 @@ import sys
 import tempfile
 import time
 
-# Anything the C library or a stray print writes to fd 1 would corrupt the protocol, so the
-# protocol gets a private copy of stdout and fd 1 is pointed at stderr.
-PROTOCOL_OUT = os.fdopen(os.dup(1), 'w', buffering=1, encoding='utf-8')
-os.dup2(2, 1)
-
-from pocketsphinx import Decoder  # noqa: E402  (after the redirect, which must come first)
+from pocketsphinx import Decoder
 
 # Absolute discount for the corpus bigram model; 0.5 keeps most of each seen bigram's mass while
 # leaving unseen word orders reachable.
@@ -37,9 +32,17 @@ DISCOUNT = 0.5
 SENTENCE_MARKS = ('<s>', '</s>')
 
 
-def emit(message):
-    PROTOCOL_OUT.write(json.dumps(message) + '\n')
-    PROTOCOL_OUT.flush()
+def claim_stdout():
+    """Anything the C library or a stray print writes to fd 1 would corrupt the protocol, so the
+    protocol gets a private copy of stdout and fd 1 is pointed at stderr."""
+    protocol = os.fdopen(os.dup(1), 'w', encoding='utf-8')
+    os.dup2(2, 1)
+    return protocol
+
+
+def emit(out, message):
+    out.write(json.dumps(message) + '\n')
+    out.flush()
 
 
 def read_exact(stream, n):
@@ -104,14 +107,17 @@ def write_arpa(runs, path):
     for (a, b), c in bigrams.items():
         history_total[a] += c
         followers[a].add(b)
+    unseen_mass = {h: 1.0 - sum(p_uni[w] for w in followers[h]) for h in followers}
+    # When every word already follows h, no word could take discounted mass: keep counts as they are.
+    discount = {h: DISCOUNT if unseen_mass[h] > 1e-9 else 0.0 for h in followers}
 
     def log_backoff(h):
-        if not history_total[h]:
+        if h not in followers:
             return None
-        left = DISCOUNT * len(followers[h]) / history_total[h]
-        unseen = 1.0 - sum(p_uni[w] for w in followers[h])
-        # Every word already follows h: no word can receive the left-over mass.
-        return math.log10(left / unseen) if unseen > 1e-9 else 0.0
+        if not discount[h]:
+            return 0.0
+        left = discount[h] * len(followers[h]) / history_total[h]
+        return math.log10(left / unseen_mass[h])
 
     with open(path, 'w', encoding='utf-8') as out:
         out.write('\\data\\\nngram 1=%d\nngram 2=%d\n\n\\1-grams:\n' % (len(vocab), len(bigrams)))
@@ -121,7 +127,7 @@ def write_arpa(runs, path):
             out.write('%.6f %s %.6f\n' % (prob, w, bo) if bo is not None else '%.6f %s\n' % (prob, w))
         out.write('\n\\2-grams:\n')
         for (a, b), c in sorted(bigrams.items()):
-            out.write('%.6f %s %s\n' % (math.log10((c - DISCOUNT) / history_total[a]), a, b))
+            out.write('%.6f %s %s\n' % (math.log10((c - discount[a]) / history_total[a]), a, b))
         out.write('\n\\end\\\n')
     return [w for w in vocab if w not in SENTENCE_MARKS]
 
@@ -189,6 +195,7 @@ def decode(decoder, logmath, pcm):
 
 
 def main():
+    out = claim_stdout()
     stdin = sys.stdin.buffer
     line = stdin.readline()
     if not line:
@@ -198,13 +205,13 @@ def main():
         config, info = build_config(json.loads(line), workdir)
         decoder = Decoder(config)
     except Exception as error:  # noqa: BLE001  (any configuration failure is reported the same way)
-        emit({'fatal': '%s: %s' % (type(error).__name__, error)})
+        emit(out, {'fatal': '%s: %s' % (type(error).__name__, error)})
         sys.exit(2)
     finally:
         # The decoder has read its files by now.
         shutil.rmtree(workdir, ignore_errors=True)
     logmath = decoder.get_logmath()
-    emit(dict(ready=True, **info))
+    emit(out, dict(ready=True, **info))
 
     while True:
         header = read_exact(stdin, 4)
@@ -214,9 +221,9 @@ def main():
         if pcm is None:
             return
         try:
-            emit(decode(decoder, logmath, pcm[:len(pcm) - len(pcm) % 2]))
+            emit(out, decode(decoder, logmath, pcm[:len(pcm) - len(pcm) % 2]))
         except Exception as error:  # noqa: BLE001  (one bad utterance must not end the call)
-            emit({'error': '%s: %s' % (type(error).__name__, error)})
+            emit(out, {'error': '%s: %s' % (type(error).__name__, error)})
 
 
 if __name__ == '__main__':
