@@ -1,5 +1,5 @@
 import { AudioStream, type AudioFrame, type RemoteTrack } from '@livekit/rtc-node';
-import { rmsLevel } from '../providers/local/wav.js';
+import { concatSamples, rmsLevel } from '../providers/local/wav.js';
 
 /** What the caller heard: every agent speech burst, with arrival times (performance.now() ms). */
 export interface SpeechBurst {
@@ -57,14 +57,7 @@ export class AgentAudioMonitor {
   }
 
   recording(): Int16Array {
-    const total = this.#recorded.reduce((n, c) => n + c.length, 0);
-    const out = new Int16Array(total);
-    let at = 0;
-    for (const chunk of this.#recorded) {
-      out.set(chunk, at);
-      at += chunk.length;
-    }
-    return out;
+    return concatSamples(this.#recorded);
   }
 
   #onFrame(frame: AudioFrame, now: number): void {

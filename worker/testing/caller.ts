@@ -1,4 +1,4 @@
-import { initializeLogger, log, mergeFrames } from '@livekit/agents';
+import { initializeLogger, log } from '@livekit/agents';
 import {
   LocalAudioTrack,
   ParticipantKind,
@@ -14,7 +14,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { LocalTTS, toFrames } from '../providers/local/local-tts.js';
-import { encodeWav, parseWav } from '../providers/local/wav.js';
+import { concatSamples, encodeWav, parseWav } from '../providers/local/wav.js';
 import { mintParticipantToken } from '../tokens.js';
 import { AgentAudioMonitor } from './agent-audio-monitor.js';
 import { CallerMicrophone } from './caller-microphone.js';
@@ -273,7 +273,7 @@ export class Caller {
   }
 
   async #synthesize(text: string): Promise<Int16Array> {
-    return mergeFrames(toFrames(await this.#voice.render(text), SAMPLE_RATE)).data;
+    return concatSamples(toFrames(await this.#voice.render(text), SAMPLE_RATE).map((f) => f.data));
   }
 
   async #readWav(path: string): Promise<Int16Array> {

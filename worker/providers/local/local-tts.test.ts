@@ -3,7 +3,7 @@ import type { AudioFrame } from '@livekit/rtc-node';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { describe, expect, it } from 'vitest';
 import { LocalTTS, speechText, spokenSentences, type LocalTTSEngine } from './local-tts.js';
-import { rmsLevel } from './wav.js';
+import { concatSamples, rmsLevel } from './wav.js';
 
 initializeLogger({ pretty: false, level: 'warn' });
 
@@ -23,13 +23,7 @@ async function collect(stream: tts.ChunkedStream): Promise<tts.SynthesizedAudio[
 }
 
 function samplesOf(frames: AudioFrame[]): Int16Array {
-  const out = new Int16Array(frames.reduce((n, f) => n + f.data.length, 0));
-  let at = 0;
-  for (const f of frames) {
-    out.set(f.data, at);
-    at += f.data.length;
-  }
-  return out;
+  return concatSamples(frames.map((f) => f.data));
 }
 
 function seconds(frames: AudioFrame[]): number {

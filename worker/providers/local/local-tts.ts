@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { parseWav, readWavHeader, samplesOf, WavFormatError, type Pcm16 } from './wav.js';
+import { concatSamples, parseWav, readWavHeader, samplesOf, WavFormatError, type Pcm16 } from './wav.js';
 
 export type LocalTTSEngine = 'flite' | 'espeak-ng';
 
@@ -124,12 +124,7 @@ export class LocalTTS extends tts.TTS {
   async render(text: string, signal?: AbortSignal): Promise<Pcm16> {
     const chunks: Pcm16[] = [];
     for await (const pcm of this.speak(text, signal)) chunks.push(pcm);
-    const samples = new Int16Array(chunks.reduce((n, c) => n + c.samples.length, 0));
-    let at = 0;
-    for (const chunk of chunks) {
-      samples.set(chunk.samples, at);
-      at += chunk.samples.length;
-    }
+    const samples = concatSamples(chunks.map((c) => c.samples));
     return { sampleRate: chunks[0]?.sampleRate ?? this.sampleRate, channels: 1, samples };
   }
 }

@@ -4,6 +4,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DecoderProcess, type DecoderReady } from './pocketsphinx-decoder-process.js';
+import { concatSamples } from './wav.js';
 
 const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STOCK_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
@@ -208,13 +209,7 @@ function resample({ samples, sampleRate }: MonoAudio, to: number): Int16Array {
       ...resampler.push(new AudioFrame(samples, sampleRate, 1, samples.length)),
       ...resampler.flush(),
     ];
-    const pcm = new Int16Array(out.reduce((n, f) => n + f.samplesPerChannel, 0));
-    let at = 0;
-    for (const frame of out) {
-      pcm.set(frame.data.subarray(0, frame.samplesPerChannel), at);
-      at += frame.samplesPerChannel;
-    }
-    return pcm;
+    return concatSamples(out.map((f) => f.data.subarray(0, f.samplesPerChannel)));
   } finally {
     resampler.close();
   }

@@ -53,6 +53,17 @@ export function readWavHeader(buffer: Buffer): WavHeader | undefined {
   return undefined;
 }
 
+/** One array holding the chunks' samples in order. */
+export function concatSamples(chunks: readonly Int16Array[]): Int16Array {
+  const out = new Int16Array(chunks.reduce((n, c) => n + c.length, 0));
+  let at = 0;
+  for (const chunk of chunks) {
+    out.set(chunk, at);
+    at += chunk.length;
+  }
+  return out;
+}
+
 /** Little-endian 16-bit samples from an even number of bytes. */
 export function samplesOf(bytes: Buffer): Int16Array {
   const samples = new Int16Array(bytes.length >> 1);
