@@ -38,8 +38,13 @@ export default defineAgent({
     proc.userData.vad = await silero.VAD.load();
     const recognizer = new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS });
     proc.userData.recognizer = recognizer;
-    await recognizer.warm().catch(() => undefined); // a broken recognizer is reported per call
-    createLogger(config.LOG_LEVEL, { role: 'job-process' }).info(
+    const log = createLogger(config.LOG_LEVEL, { role: 'job-process' });
+    // A broken recognizer must not keep the process from taking calls: the session's fallback
+    // and per-call errors handle it, but the reason is said here, once, where it happened.
+    await recognizer.warm().catch((error: Error) =>
+      log.error({ event: 'recognizer_unavailable', error: error.message }, 'local recognizer failed to start'),
+    );
+    log.info(
       { event: 'job_process_ready', prewarmMs: Date.now() - startedAt },
       'job process ready for a call',
     );
