@@ -1,7 +1,7 @@
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
+import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../agents/workflows.js';
 import { rmsLevel } from '../worker/providers/local/wav.js';
 import { Caller } from '../worker/testing/caller.js';
 import { startTestStack, type TestStack } from './support/servers.js';
@@ -38,11 +38,13 @@ describe('agent worker answering WebRTC callers', () => {
       expect(rmsLevel(caller.recording())).toBeGreaterThan(0.005);
 
       const hours = await caller.turn('what are your opening hours', 30_000);
-      expect(hours.agentTranscript).toContain(DEFAULT_BUSINESS_PROFILE.hours);
+      expect(hours.agentTranscript).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours'));
 
-      // A filler while the calendar tool runs, then the free times as a second utterance.
+      // The receptionist hands the call to the booking agent, which answers the same words with
+      // a filler while the calendar tool runs, then the free times as a further utterance.
       const booking = await caller.turn("I'd like to book an appointment", 30_000);
-      expect(booking.agentTranscript).toContain('Let me check the calendar.');
+      expect(booking.agentTranscript).toContain('Sure, I can help with your appointment.');
+      await caller.waitForAgentTranscript('Let me check the calendar.', 30_000);
       const offer = await caller.waitForAgentTranscript('Which would you like?', 30_000);
       await caller.waitForAgentToFinish();
       const offered = offer.text.match(/I have (.+?)(?:,| or )/)![1]!;
@@ -64,7 +66,15 @@ describe('agent worker answering WebRTC callers', () => {
       expect(greeting.joinToGreetingMs).toBeLessThan(15_000);
 
       const intents = worker.lines.filter((l) => l.event === 'workflow_reply' && l.room === caller.roomName);
-      expect(intents.map((l) => l.intent)).toEqual(['hours', 'book', 'offer_slots', 'confirm_slot', 'book_slot', 'booked']);
+      expect(intents.map((l) => `${l.workflow}:${l.intent}`)).toEqual([
+        'receptionist:faq:hours',
+        'receptionist:handoff:booking',
+        'booking:book',
+        'booking:offer_slots',
+        'booking:confirm_slot',
+        'booking:book_slot',
+        'booking:booked',
+      ]);
       // Transcripts are personal data: none at info level.
       expect(worker.lines.filter((l) => l.room === caller.roomName).some((l) => 'pii' in l)).toBe(false);
 
@@ -73,6 +83,14 @@ describe('agent worker answering WebRTC callers', () => {
     } finally {
       await caller.hangUp();
     }
+    // The hang-up closes the session, and the call's outcome is recorded before call_ended.
+    const outcome = await worker.waitForEvent('call_outcome', 30_000, (l) => l.room === caller.roomName);
+    expect(outcome.outcome).toMatchObject({
+      workflows: ['receptionist', 'booking'],
+      disposition: 'resolved',
+      booking: { action: 'booked' },
+      faq: { answered: ['hours'] },
+    });
   }, 180_000);
 
   it('stops talking when the caller barges in, and answers the new request instead', async () => {
@@ -81,7 +99,7 @@ describe('agent worker answering WebRTC callers', () => {
       await caller.greeting(30_000);
       await caller.say('what are your opening hours');
       const { stopMs, reply } = await caller.bargeIn('where are you located', 1000, 30_000);
-      expect(reply.agentTranscript).toContain(DEFAULT_BUSINESS_PROFILE.address);
+      expect(reply.agentTranscript).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'location'));
       expect(stopMs).toBeGreaterThan(0);
       expect(stopMs).toBeLessThan(3000);
       const hoursTurn = await worker.waitFor(

@@ -8,7 +8,13 @@ import { WORKFLOW_NAMES } from '../agents/workflows.js';
  */
 export const jobMetadataSchema = z
   .object({
+    /** Runs this workflow instead of the deployment's own (playground, tests, the dialer). */
     workflow: z.enum(WORKFLOW_NAMES).optional(),
+    /** The deployment whose facts and settings apply; else the dialed number decides. */
+    deployment: z.string().regex(/^[a-z0-9][a-z0-9-]{0,62}$/).optional(),
+    /** Follow-up calls: the appointment the call is about and whom it is for. */
+    appointment: z.object({ bookingId: z.string().regex(/^bk_[a-z0-9]{4,32}$/), slotId: z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}$/) }).strict().optional(),
+    contactName: z.string().min(1).max(60).regex(/^[\p{L} .'-]+$/u, 'letters, spaces and . \' - only').optional(),
     /** Opaque id from the system that placed or routed the call (CRM, dialer). */
     externalId: z.string().max(128).optional(),
     tenant: z.string().regex(/^[a-z0-9-]{1,63}$/).optional(),
@@ -21,7 +27,11 @@ export interface CallContext {
   callId: string;
   roomName: string;
   direction: 'inbound' | 'outbound' | 'web';
-  workflow: (typeof WORKFLOW_NAMES)[number];
+  /** A workflow the metadata asked for, overriding the deployment's. */
+  workflow?: (typeof WORKFLOW_NAMES)[number];
+  deployment?: string;
+  appointment?: JobMetadata['appointment'];
+  contactName?: string;
   tenant?: string;
   externalId?: string;
   /** False when the metadata was unusable and defaults stand in for it. */
@@ -55,7 +65,6 @@ export function buildCallContext(args: {
   jobId: string;
   roomName: string;
   rawMetadata: string | undefined;
-  defaultWorkflow: CallContext['workflow'];
 }): CallContext {
   const parsed = parseJobMetadata(args.rawMetadata);
   const metadata = parsed.ok ? parsed.metadata : {};
@@ -63,7 +72,10 @@ export function buildCallContext(args: {
     callId: args.jobId,
     roomName: args.roomName,
     direction: 'web',
-    workflow: metadata.workflow ?? args.defaultWorkflow,
+    workflow: metadata.workflow,
+    deployment: metadata.deployment,
+    appointment: metadata.appointment,
+    contactName: metadata.contactName,
     tenant: metadata.tenant,
     externalId: metadata.externalId,
     metadataValid: parsed.ok,

@@ -37,10 +37,8 @@ export const configSchema = z.object({
     .string()
     .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'lowercase letters, digits and dashes, at most 63 characters')
     .default('voicefleet'),
-  /** Workflow used when a job's metadata names none (or names one that is not valid). */
-  VOICEFLEET_DEFAULT_WORKFLOW: z.enum(['receptionist']).default('receptionist'),
-  /** Business name the agent speaks in its greeting. */
-  VOICEFLEET_BUSINESS_NAME: z.string().min(1).max(80).default('Acme Dental'),
+  /** Deployments: which workflow and business facts answer each dialed number (worker/deployments.ts). */
+  VOICEFLEET_DEPLOYMENTS_FILE: z.string().min(1).default('config/deployments.json'),
   /** Port of the worker's health/status HTTP server; each worker on a host needs its own. */
   VOICEFLEET_WORKER_HTTP_PORT: port.default(8081),
   /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
@@ -62,6 +60,8 @@ export const configSchema = z.object({
   VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS: positiveMs.default(1200),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
+  /** Support tickets of the local ticket port (the support triage workflow's default). */
+  VOICEFLEET_TICKETS_FILE: z.string().min(1).default('.local/data/tickets.jsonl'),
   /** Caller silence before each rung of the silence ladder (reprompt, reprompt, goodbye). */
   VOICEFLEET_SILENCE_PROMPT_AFTER_MS: positiveMs.default(8000),
   DEEPGRAM_API_KEY: optionalSecret,

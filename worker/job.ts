@@ -1,18 +1,24 @@
 import { defineAgent, type JobContext, type JobProcess, voice, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { ParticipantKind } from '@livekit/rtc-node';
+import { SipClient } from 'livekit-server-sdk';
 import { createBookingTools } from '../agents/booking/tools.js';
-import { CallAgent } from '../agents/call-agent.js';
-import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../agents/workflows.js';
+import { createTicketTools } from '../agents/support-triage/tickets.js';
+import { createWorkflow, type WorkflowSettings } from '../agents/workflows.js';
+import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
+import { CallOutcomeRecorder } from './call-outcome-recorder.js';
 import { loadConfig } from './config.js';
-import { createLogger } from './log.js';
+import { Deployments } from './deployments.js';
+import { createLogger, maskPhoneNumber } from './log.js';
 import { FileCalendar } from './ports/file-calendar.js';
+import { FileTickets } from './ports/file-tickets.js';
+import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
-import { RECEPTIONIST_CORPUS } from './providers/local/receptionist-corpus.js';
 import { buildSessionProviders } from './providers/session-providers.js';
 import { observeSession } from './session-observer.js';
 import { SilenceLadder } from './silence-ladder.js';
+import { createHumanTransferTool } from './telephony/human-transfer.js';
 import { sessionTurnHandling } from './turn-handling.js';
 
 /** Voice activity with no words may hold a silence prompt back this long (line noise). */
@@ -20,13 +26,15 @@ const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
 
 /**
  * One call, from job start to hang-up. This is where a call enters voicefleet: the job's metadata
- * becomes a CallContext, the context picks a workflow, and the session runs it with the speech
- * stack from the config.
+ * and the dialed number pick a deployment, the deployment picks the first workflow, and the
+ * session runs it (and any workflow it hands the call to) with the speech stack from the config.
+ * When the session closes, the recorder turns the transcript into the call's outcome.
  */
 
 interface ProcessData extends Record<string, unknown> {
   vad: VAD;
   recognizer: PocketsphinxSTT;
+  deployments: Deployments;
 }
 
 export default defineAgent({
@@ -35,8 +43,9 @@ export default defineAgent({
   prewarm: async (proc: JobProcess) => {
     const startedAt = Date.now();
     const config = loadConfig();
+    proc.userData.deployments = Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE);
     proc.userData.vad = await silero.VAD.load();
-    const recognizer = new PocketsphinxSTT({ corpus: RECEPTIONIST_CORPUS });
+    const recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
     proc.userData.recognizer = recognizer;
     const log = createLogger(config.LOG_LEVEL, { role: 'job-process' });
     // A broken recognizer must not keep the process from taking calls: the session's fallback
@@ -52,58 +61,86 @@ export default defineAgent({
 
   entry: async (ctx: JobContext) => {
     const config = loadConfig();
-    const callContext = buildCallContext({
-      jobId: ctx.job.id,
-      roomName: ctx.job.room?.name ?? 'unknown',
-      rawMetadata: ctx.job.metadata,
-      defaultWorkflow: config.VOICEFLEET_DEFAULT_WORKFLOW,
-    });
-    const log = createLogger(config.LOG_LEVEL, {
-      callId: callContext.callId,
-      room: callContext.roomName,
-      workflow: callContext.workflow,
-    });
+    const { vad, recognizer, deployments } = ctx.proc.userData as ProcessData;
+    const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
+    const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
     if (!callContext.metadataValid) {
-      log.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
+      baseLog.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
     }
 
-    const { vad, recognizer } = ctx.proc.userData as ProcessData;
     await ctx.connect();
     const caller = await ctx.waitForParticipant();
-    const narrowband = caller.kind === ParticipantKind.SIP;
-    log.info({ event: 'call_started', callerKind: ParticipantKind[caller.kind], narrowband }, 'call started');
+    const isSip = caller.kind === ParticipantKind.SIP;
+    // livekit-sip names the number the caller dialed and the caller's own number in attributes.
+    const dialedNumber = caller.attributes['sip.trunkPhoneNumber'] || undefined;
+    const callerNumber = caller.attributes['sip.phoneNumber'] || undefined;
+    const { deployment, unknown } = deployments.select({ deploymentId: callContext.deployment, dialedNumber });
+    const firstWorkflow = callContext.workflow ?? deployment.workflow;
+    const log = baseLog.child({ deployment: deployment.id });
+    if (unknown) {
+      log.warn(
+        { event: unknown === 'number' ? 'unknown_number' : 'unknown_deployment', dialed: maskPhoneNumber(dialedNumber), named: callContext.deployment },
+        'no deployment for this call, the default answers',
+      );
+    }
+    log.info(
+      { event: 'call_started', callerKind: ParticipantKind[caller.kind], narrowband: isSip, workflow: firstWorkflow, caller: maskPhoneNumber(callerNumber) },
+      'call started',
+    );
 
-    const profile = { ...DEFAULT_BUSINESS_PROFILE, name: config.VOICEFLEET_BUSINESS_NAME };
-    const workflow = createWorkflow(callContext.workflow, profile);
-    const providers = buildSessionProviders({ config, vad, recognizer, workflow, narrowband });
+    const providers = buildSessionProviders({ config, vad, recognizer, narrowband: isSip });
+    const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
+    const recorder = new CallOutcomeRecorder(log);
+    observeSession({ session, log, startedAt: Date.now(), onClose: (reason) => recorder.finish(reason) });
 
-    const session = new voice.AgentSession({
-      vad,
-      stt: providers.stt,
-      llm: providers.llm,
-      tts: providers.tts,
-      turnHandling: sessionTurnHandling(narrowband),
+    // Tools act for this caller only: the calendar finds their appointments by their line.
+    const callerKey = callerNumber ?? `participant:${caller.identity}`;
+    const calendar = new FileCalendar({ path: config.VOICEFLEET_CALENDAR_FILE, openingHours: deployment.business.openingHours, daysAhead: 14 });
+    const dataTools = {
+      ...createBookingTools(calendar, { callId: callContext.callId, caller: callerKey }),
+      ...createTicketTools(new FileTickets(config.VOICEFLEET_TICKETS_FILE), { callId: callContext.callId }),
+    };
+    const transferTool = createHumanTransferTool({
+      transferTo: deployment.humanTransferTo,
+      sip: isSip
+        ? { client: new SipClient(httpUrlOf(config.LIVEKIT_URL), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
+        : undefined,
+      log,
+      onResult: (result) => recorder.transferred(result),
     });
-    observeSession({ session, log, workflowLLM: providers.workflowLLM, startedAt: Date.now() });
+    const settings: WorkflowSettings = {
+      profile: deployment.business,
+      handoffs: deployment.handoffs,
+      minBudget: deployment.minBudget,
+      appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
+      contactName: callContext.contactName,
+    };
 
-    const calendar = new FileCalendar({ path: config.VOICEFLEET_CALENDAR_FILE, openingHours: profile.openingHours, daysAhead: 14 });
+    const agents = new CallAgents({ config, profile: deployment.business, settings, dataTools, transferTool, recorder });
+    const first = createWorkflow(firstWorkflow, settings);
+    const greeting = callContext.metadataValid ? first.greeting() : first.genericGreeting();
 
     await session.start({
-      agent: new CallAgent({
-        profile,
-        greeting: callContext.metadataValid ? workflow.greeting() : workflow.genericGreeting(),
-        tools: createBookingTools(calendar, callContext.callId),
-      }),
+      agent: agents.create(firstWorkflow, { greeting }),
       room: ctx.room,
       inputOptions: { participantIdentity: caller.identity },
     });
 
     new SilenceLadder(session, {
-      prompts: workflow.silencePrompts(),
+      // The agent on the call now decides what a silent caller hears.
+      prompts: () => (agents.current?.workflow ?? first).silencePrompts(),
       promptAfterMs: config.VOICEFLEET_SILENCE_PROMPT_AFTER_MS,
       maxUntranscribedSpeechMs: MAX_UNTRANSCRIBED_SPEECH_MS,
-      hangUp: () => ctx.deleteRoom(),
+      hangUp: async () => {
+        recorder.silenceHangUp();
+        await ctx.deleteRoom();
+      },
       onRung: (rung, kind) => log.info({ event: 'silence_prompt', rung, kind }, 'caller silent, prompting'),
     }).start();
   },
 });
+
+/** The server API lives on the same host and port as the signalling WebSocket. */
+function httpUrlOf(wsUrl: string): string {
+  return wsUrl.replace(/^ws(s?):\/\//, 'http$1://');
+}

@@ -3,6 +3,7 @@ import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError, describeProviders, loadConfig } from './config.js';
 import { callSlotLoad, FULL_LOAD } from './capacity.js';
+import { Deployments, DeploymentsError } from './deployments.js';
 import { createLogger } from './log.js';
 
 /**
@@ -13,8 +14,10 @@ function main(): void {
   let config;
   try {
     config = loadConfig();
+    // Job processes load it again; a bad file stops the worker here, before it takes a call.
+    Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE);
   } catch (error) {
-    if (error instanceof ConfigError) {
+    if (error instanceof ConfigError || error instanceof DeploymentsError) {
       console.error(error.message);
       process.exit(2);
     }

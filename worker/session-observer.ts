@@ -1,7 +1,6 @@
 import { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
 import { redactSensitive } from '../agents/guardrails/redact.js';
-import type { WorkflowLLM } from './providers/workflow-llm.js';
 
 /**
  * Turns a session's events into one structured log line per call event. Transcripts go under
@@ -10,16 +9,13 @@ import type { WorkflowLLM } from './providers/workflow-llm.js';
 export function observeSession(args: {
   session: voice.AgentSession;
   log: Logger;
-  workflowLLM: WorkflowLLM;
   startedAt: number;
+  /** Runs before the call_ended line, so a call's outcome is logged (and queued) first. */
+  onClose?: (reason: string) => void;
 }): void {
-  const { session, log, workflowLLM, startedAt } = args;
+  const { session, log, startedAt, onClose } = args;
   let turns = 0;
   const E = voice.AgentSessionEventTypes;
-
-  workflowLLM.onReply = (reply) => {
-    log.info({ event: 'workflow_reply', intent: reply.intent, action: reply.action }, 'workflow replied');
-  };
 
   session.on(E.UserInputTranscribed, (ev) => {
     if (!ev.isFinal) return;
@@ -76,6 +72,11 @@ export function observeSession(args: {
   });
 
   session.on(E.Close, (ev) => {
+    try {
+      onClose?.(String(ev.reason));
+    } catch (error) {
+      log.error({ event: 'call_outcome_failed', error: (error as Error).message }, 'call outcome could not be recorded');
+    }
     log.info(
       { event: 'call_ended', reason: ev.reason, turns, durationMs: Date.now() - startedAt, error: describeError(ev.error) },
       'call ended',

@@ -8,7 +8,8 @@ export interface SilencePrompts {
 }
 
 export interface SilenceLadderOptions {
-  prompts: SilencePrompts;
+  /** A function when the prompts change mid-call (the call was handed to another workflow). */
+  prompts: SilencePrompts | (() => SilencePrompts);
   /** Caller silence, counted from the agent going quiet, before each rung. */
   promptAfterMs: number;
   /**
@@ -108,7 +109,8 @@ export class SilenceLadder {
         return;
       }
     }
-    const { reprompts, goodbye } = this.#options.prompts;
+    const prompts = this.#options.prompts;
+    const { reprompts, goodbye } = typeof prompts === 'function' ? prompts() : prompts;
     const rung = this.#rung;
     this.#rung += 1;
     if (rung < reprompts.length) {

@@ -12,12 +12,34 @@ export const slotSchema = z.object({
 export type Slot = z.infer<typeof slotSchema>;
 
 export type BookingResult = { ok: true; slot: Slot; bookingId: string } | { ok: false; reason: 'taken' | 'unknown_slot' };
+export type RescheduleResult =
+  | { ok: true; slot: Slot; bookingId: string; replacedBookingId: string }
+  | { ok: false; reason: 'taken' | 'unknown_slot' | 'unknown_booking' };
+export type CancelResult = { ok: true; bookingId: string; slot: Slot } | { ok: false; reason: 'unknown_booking' };
+
+/** An appointment as the caller who made it may see it. */
+export interface Booking {
+  bookingId: string;
+  slot: Slot;
+}
+
+/**
+ * Who the caller is, for finding their own appointments: their phone number (SIP) or their
+ * participant identity. It is bound by the worker, never taken from what the caller says.
+ */
+export type CallerKey = string;
 
 export interface CalendarPort {
   /** Free slots from now on, earliest first; only on `weekday` (e.g. "Tuesday") when given. */
   freeSlots(options: { weekday?: string; limit: number }): Promise<Slot[]>;
   /** Books a slot for a call; refuses one that is no longer free. */
-  book(slotId: string, callId: string): Promise<BookingResult>;
+  book(slotId: string, booking: { callId: string; caller: CallerKey }): Promise<BookingResult>;
+  /** The caller's next upcoming appointment. */
+  nextBooking(caller: CallerKey): Promise<Booking | undefined>;
+  /** Moves one of the caller's appointments to a free slot, in one step: never both, never none. */
+  reschedule(bookingId: string, slotId: string, booking: { callId: string; caller: CallerKey }): Promise<RescheduleResult>;
+  /** Cancels one of the caller's appointments. */
+  cancel(bookingId: string, caller: CallerKey): Promise<CancelResult>;
 }
 
 const WEEKDAYS = ['Sunday', 'Monday', 'Tuesday', 'Wednesday', 'Thursday', 'Friday', 'Saturday'];

@@ -1,155 +1,63 @@
 import { describe, expect, it } from 'vitest';
-import type { BookingResult, Slot } from '../booking/calendar.js';
-import type { Turn, WorkflowReply } from '../workflow/types.js';
-import { DEFAULT_BUSINESS_PROFILE } from './business-profile.js';
+import type { Turn } from '../workflow/types.js';
+import { DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from './business-profile.js';
 import { createReceptionistWorkflow } from './workflow.js';
 
-const workflow = createReceptionistWorkflow(DEFAULT_BUSINESS_PROFILE);
+const routed = createReceptionistWorkflow(DEFAULT_BUSINESS_PROFILE, { handoffs: ['booking', 'support_triage', 'lead_qualification'] });
+const alone = createReceptionistWorkflow(DEFAULT_BUSINESS_PROFILE, { handoffs: [] });
 
-const FREE: Slot[] = [{ id: '2026-12-01T09:00' }, { id: '2026-12-01T14:00' }, { id: '2026-12-02T10:00' }];
-
-/** Runs tools the way the worker would, against a calendar held in memory. */
-function runTool(
-  request: NonNullable<WorkflowReply['toolRequest']>,
-  taken: Set<string>,
-  free: Slot[],
-  goneBeforeBooking: Set<string>,
-): string {
-  if (request.name === 'find_free_slots') {
-    const weekday = request.args.weekday as string | undefined;
-    const slots = free.filter((s) => !taken.has(s.id) && (!weekday || weekday === 'Tuesday'));
-    return JSON.stringify({ weekday, slots: weekday === 'Sunday' ? [] : slots });
-  }
-  const slotId = request.args.slotId as string;
-  // Another caller took it between the offer and the booking.
-  if (goneBeforeBooking.has(slotId)) taken.add(slotId);
-  const result: BookingResult = taken.has(slotId)
-    ? { ok: false, reason: 'taken' }
-    : { ok: true, slot: { id: slotId }, bookingId: 'bk_1' };
-  return JSON.stringify(result);
+function reply(text: string, history: Turn[] = [{ role: 'assistant', text: routed.greeting() }]) {
+  return routed.respond(history, text);
 }
 
-/** Plays a caller's lines through the workflow the way a session would, tools included. */
-function converse(
-  lines: string[],
-  options: { free?: Slot[]; goneBeforeBooking?: Set<string> } = {},
-): { history: Turn[]; intents: string[]; actions: (string | undefined)[]; said: string[] } {
-  const taken = new Set<string>();
-  const history: Turn[] = [{ role: 'assistant', text: workflow.greeting() }];
-  const intents: string[] = [];
-  const actions: (string | undefined)[] = [];
-  const said: string[] = [];
-  const record = (reply: WorkflowReply) => {
-    history.push({ role: 'assistant', text: reply.text });
-    intents.push(reply.intent);
-    said.push(reply.text);
-    let request = reply.toolRequest;
-    while (request) {
-      history.push({ role: 'tool', tool: request.name, text: runTool(request, taken, options.free ?? FREE, options.goneBeforeBooking ?? new Set()) });
-      const next = workflow.afterTool!(history)!;
-      history.push({ role: 'assistant', text: next.text });
-      intents.push(next.intent);
-      said.push(next.text);
-      request = next.toolRequest;
-    }
-  };
-  for (const line of lines) {
-    history.push({ role: 'user', text: line });
-    const reply = workflow.respond(history.slice(0, -1), line);
-    actions.push(reply.action);
-    record(reply);
-  }
-  return { history, intents, actions, said };
-}
-
-describe('receptionist workflow', () => {
-  it('greets with the business name', () => {
-    expect(workflow.greeting()).toContain('Acme Dental');
+describe('receptionist (routing)', () => {
+  it.each([
+    ["I'd like to book an appointment", 'booking', 'book'],
+    ['I need to reschedule my appointment', 'booking', 'reschedule'],
+    ['please cancel my booking', 'booking', 'cancel'],
+    ['I was charged twice on my bill', 'support_triage', 'support'],
+    ['I have a toothache', 'support_triage', 'support'],
+    ['I would like a quote for my company', 'lead_qualification', 'sales'],
+  ])('hands "%s" to %s', (text, to, intent) => {
+    const r = reply(text);
+    expect(r.handoff).toMatchObject({ to, fields: { intent } });
+    expect(r.intent).toBe(`handoff:${to}`);
   });
 
-  it('answers opening hours, address and prices from the business profile', () => {
-    const { history, intents } = converse([
-      'what are your opening hours',
-      'where are you located',
-      'how much does a cleaning cost',
-    ]);
-    expect(intents).toEqual(['hours', 'location', 'prices']);
-    expect(history[2]!.text).toContain(DEFAULT_BUSINESS_PROFILE.hours);
-    expect(history[4]!.text).toContain(DEFAULT_BUSINESS_PROFILE.address);
+  it('answers facts itself, from the knowledge file', () => {
+    expect(reply('where are you located').text).toBe(`${knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'location')} Is there anything else I can help you with?`);
+    expect(reply('how much is a cleaning').intent).toBe('faq:prices');
   });
 
-  it('books a free time: offers slots from the calendar, confirms, books, then ends the call', () => {
-    const { said, intents, actions } = converse([
-      "I'd like to book an appointment",
-      'two pm please',
-      'yes please book it',
-      'no that is all',
-    ]);
-    expect(said[1]).toBe('I have Tuesday at 9 AM, Tuesday at 2 PM or Wednesday at 10 AM. Which would you like?');
-    expect(said[2]).toBe('To confirm: Tuesday at 2 PM. Shall I book it?');
-    expect(said[4]).toContain('You are booked for Tuesday at 2 PM.');
-    expect(intents).toEqual(['book', 'offer_slots', 'confirm_slot', 'book_slot', 'booked', 'goodbye']);
-    expect(actions.at(-1)).toBe('end_call');
+  it('offers a person for a need no allowed workflow covers', () => {
+    const r = alone.respond([], "I'd like to book an appointment");
+    expect(r.handoff).toBeUndefined();
+    expect(r.intent).toBe('unrouted:booking');
+    expect(r.text).toMatch(/connect you to a member of our team\?$/);
+    const yes = alone.respond([{ role: 'assistant', text: r.text }], 'yes please');
+    expect(yes.action).toBe('transfer_to_human');
   });
 
-  it('takes an answer that starts with yes as a yes when confirming', () => {
-    const { intents } = converse(["I'd like to book an appointment", 'nine', 'yes please located']);
-    expect(intents.slice(-2)).toEqual(['book_slot', 'booked']);
+  it('puts a person above everything else', () => {
+    expect(reply('can I speak to someone about my bill').action).toBe('transfer_to_human');
   });
 
-  it('looks only at the day the caller names, and picks by position', () => {
-    const { said } = converse(['can I book a cleaning for tuesday', 'the first one']);
-    expect(said[1]).toContain('Which would you like?');
-    expect(said[2]).toBe('To confirm: Tuesday at 9 AM. Shall I book it?');
-  });
-
-  it('asks for another day when the named day has no free time', () => {
-    const { said, intents } = converse(['book an appointment on sunday', 'tuesday']);
-    expect(said[1]).toBe('Sorry, I have no free times on Sunday. Which day would you like? For example, Monday or Tuesday.');
-    expect(intents.slice(0, 3)).toEqual(['book', 'no_slots', 'book']);
-    expect(said[3]).toContain('I have Tuesday at 9 AM');
-  });
-
-  it('looks again when the chosen time was taken in the meantime', () => {
-    const { said, intents } = converse(["I'd like to book an appointment", 'nine', 'yes'], {
-      goneBeforeBooking: new Set(['2026-12-01T09:00']),
-    });
-    expect(intents.slice(-3)).toEqual(['book_slot', 'slot_taken', 'offer_slots']);
-    expect(said.at(-2)).toBe('Sorry, that time was just taken. Let me look again.');
-    expect(said.at(-1)).toBe('I have Tuesday at 2 PM or Wednesday at 10 AM. Which would you like?');
-  });
-
-  it('asks again when the choice is unclear, and offers again after a "no"', () => {
-    const { said } = converse(["I'd like to book an appointment", 'hmm whenever', 'ten', 'no']);
-    expect(said[2]).toBe('Which of those times would you like? For example, the first one.');
-    expect(said[3]).toBe('To confirm: Wednesday at 10 AM. Shall I book it?');
-    expect(said[4]).toBe('No problem. Which of those times would you like? For example, the first one.');
-  });
-
-  it('hands over to a person on request', () => {
-    const { actions } = converse(['can I talk to a person']);
-    expect(actions).toEqual(['transfer_to_human']);
-  });
-
-  it('re-asks once, then offers a person, and "yes" transfers', () => {
-    const { intents, actions, history } = converse(['purple monkey dishwasher', 'banana', 'yes']);
-    expect(intents).toEqual(['fallback', 'fallback', 'human']);
-    expect(history[4]!.text).toMatch(/connect you to a member of our team\?$/);
-    expect(actions[2]).toBe('transfer_to_human');
-  });
-
-  it('treats "yes" with no open question as not understood', () => {
-    expect(converse(['yes']).intents).toEqual(['fallback']);
+  it('asks what the question is, and ends on "no" after "anything else"', () => {
+    expect(reply('hi I have a question').text).toBe('Of course. What would you like to know?');
+    const afterAnswer: Turn[] = [{ role: 'assistant', text: `${knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours')} Is there anything else I can help you with?` }];
+    expect(reply('no thank you', afterAnswer).action).toBe('end_call');
   });
 
   it('handles empty and garbage transcripts without throwing', () => {
-    expect(workflow.respond([], '').intent).toBe('fallback');
-    expect(workflow.respond([], '%%%  ###').intent).toBe('fallback');
+    expect(reply('').intent).toBe('fallback');
+    expect(reply('%%% ###').intent).toBe('fallback');
   });
 
-  it('is deterministic: the same transcript gives the same reply', () => {
-    const a = converse(['book an appointment', 'two', 'yes']);
-    const b = converse(['book an appointment', 'two', 'yes']);
-    expect(a.history).toEqual(b.history);
+  it('reports answered topics as its outcome', () => {
+    const history: Turn[] = [
+      { role: 'user', text: 'what are your hours' },
+      { role: 'assistant', text: reply('what are your hours').text },
+    ];
+    expect(routed.outcome(history)).toEqual({ faq: { answered: ['hours'], unanswered: 0 }, resolved: true });
   });
 });

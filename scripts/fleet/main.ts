@@ -135,7 +135,8 @@ async function main(): Promise<void> {
     identity: 'playground-user',
     room,
     agentName: config.VOICEFLEET_AGENT_NAME,
-    metadata: JSON.stringify({ workflow: config.VOICEFLEET_DEFAULT_WORKFLOW }),
+    // No workflow named: the default deployment's workflow answers, as for a dialed call.
+    metadata: JSON.stringify({}),
     ttl: '24h',
   });
   console.log(

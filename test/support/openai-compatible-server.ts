@@ -1,33 +1,47 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Turn, Workflow } from '../../agents/workflows.js';
+import { HANDOFF_NOTE_PREFIX } from '../../agents/call-agent.js';
+import { WORKFLOW_MARKER } from '../../agents/prompts.js';
+import { HANDOFF_TO_WORKFLOW, TRANSFER_FAILED, TRANSFER_TO_HUMAN } from '../../agents/workflow/phrases.js';
+import type { Turn, Workflow, WorkflowName, WorkflowReply } from '../../agents/workflows.js';
 
 /** How the stub answers the next requests. */
 export type StubMode = 'workflow' | 'error500' | 'stallBeforeHeaders' | 'stallMidStream';
 
+interface OpenAIMessage {
+  role: string;
+  content?: unknown;
+  tool_calls?: { id: string; function: { name: string; arguments: string } }[];
+  tool_call_id?: string;
+}
+
 /**
- * A local OpenAI-compatible chat-completions endpoint (streaming SSE), so the real OpenAI plugin
- * runs end to end with no key and no network. In `workflow` mode it answers as the scripted
- * workflow would; the other modes reproduce provider failures.
+ * A local OpenAI-compatible chat-completions endpoint (streaming SSE, function calling), so the
+ * real OpenAI plugin runs end to end with no key and no network. In `workflow` mode it answers as
+ * the scripted workflow named in the prompt would, tool calls included; the other modes
+ * reproduce provider failures.
  */
 export class OpenAICompatibleServer {
   mode: StubMode = 'workflow';
   requests = 0;
+  /** Tool names the model was offered in the latest request. */
+  lastOfferedTools: string[] = [];
   readonly #server: Server;
-  readonly #workflow: Workflow;
+  /** The workflow a prompt names; a test sets it per call when calls differ in settings. */
+  workflowFor: (name: WorkflowName | undefined) => Workflow;
   readonly #open = new Set<ServerResponse>();
 
-  private constructor(workflow: Workflow) {
-    this.#workflow = workflow;
+  private constructor(workflowFor: (name: WorkflowName | undefined) => Workflow) {
+    this.workflowFor = workflowFor;
     this.#server = createServer((req, res) => void this.#handle(req, res));
   }
 
-  static async start(workflow: Workflow): Promise<OpenAICompatibleServer> {
-    const stub = new OpenAICompatibleServer(workflow);
+  /** `workflows` gives the workflow a prompt names (undefined: a prompt without a marker). */
+  static async start(workflows: Workflow | ((name: WorkflowName | undefined) => Workflow)): Promise<OpenAICompatibleServer> {
+    const stub = new OpenAICompatibleServer(typeof workflows === 'function' ? workflows : () => workflows);
     await new Promise<void>((resolve) => stub.#server.listen(0, '127.0.0.1', resolve));
     return stub;
   }
-
   get baseURL(): string {
     return `http://127.0.0.1:${(this.#server.address() as AddressInfo).port}/v1`;
   }
@@ -53,28 +67,71 @@ export class OpenAICompatibleServer {
     }
     if (this.mode === 'stallBeforeHeaders') return; // never answers
 
-    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as { messages: { role: string; content: unknown }[] };
-    const turns: Turn[] = body.messages
-      .filter((m) => m.role === 'user' || m.role === 'assistant')
-      .map((m) => ({ role: m.role as Turn['role'], text: textOf(m.content) }));
-    const last = turns.at(-1);
-    const reply = last?.role === 'user' ? this.#workflow.respond(turns.slice(0, -1), last.text).text : '';
+    const body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as {
+      messages: OpenAIMessage[];
+      tools?: { function: { name: string } }[];
+    };
+    this.lastOfferedTools = (body.tools ?? []).map((t) => t.function.name);
+    const { turns, workflow } = this.#read(body.messages);
+    const reply = answer(workflow, turns);
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
       res.write(
         `data: ${JSON.stringify({ id: 'chatcmpl-stub', object: 'chat.completion.chunk', created: 0, model: 'stub', choices: [{ index: 0, delta, finish_reason: finish }] })}\n\n`,
       );
-    const words = reply.match(/\S+\s*/g) ?? [];
+    const words = reply?.text.match(/\S+\s*/g) ?? [];
     send({ role: 'assistant', content: '' });
     if (this.mode === 'stallMidStream') {
       send({ content: words[0] ?? '' });
       return; // the rest never comes
     }
     for (const word of words) send({ content: word });
-    send({}, 'stop');
+    // Like a real model, it calls only tools it was offered.
+    const calls = reply ? toolCallsOf(reply).filter((c) => this.lastOfferedTools.includes(c.name)) : [];
+    calls.forEach((call, index) =>
+      send({ tool_calls: [{ index, id: `call_${this.requests}_${index}`, type: 'function', function: { name: call.name, arguments: JSON.stringify(call.args) } }] }),
+    );
+    send({}, calls.length > 0 ? 'tool_calls' : 'stop');
     res.end('data: [DONE]\n\n');
   }
+
+  /** The transcript as the workflow engine sees it, and the workflow the prompt names. */
+  #read(messages: OpenAIMessage[]): { turns: Turn[]; workflow: Workflow } {
+    const turns: Turn[] = [];
+    const toolNames = new Map<string, string>();
+    let name: WorkflowName | undefined;
+    for (const m of messages) {
+      const text = textOf(m.content);
+      if (m.role === 'system' || m.role === 'developer') {
+        if (text.startsWith(HANDOFF_NOTE_PREFIX)) turns.push({ role: 'handoff', text: text.slice(HANDOFF_NOTE_PREFIX.length) });
+        const marker = text.split('\n').find((line) => line.startsWith(WORKFLOW_MARKER));
+        if (marker) name = marker.slice(WORKFLOW_MARKER.length) as WorkflowName;
+      } else if (m.role === 'user' || m.role === 'assistant') {
+        if (text.trim()) turns.push({ role: m.role, text: text.trim() });
+        for (const call of m.tool_calls ?? []) toolNames.set(call.id, call.function.name);
+      } else if (m.role === 'tool') {
+        turns.push({ role: 'tool', tool: toolNames.get(m.tool_call_id ?? ''), text });
+      }
+    }
+    return { turns, workflow: this.workflowFor(name) };
+  }
+}
+
+function answer(workflow: Workflow, turns: Turn[]): WorkflowReply | undefined {
+  const last = turns.at(-1);
+  if (last?.role === 'user') return workflow.respond(turns.slice(0, -1), last.text);
+  if (last?.role !== 'tool') return undefined;
+  if (last.tool === TRANSFER_TO_HUMAN) return last.text.includes('"transferred":true') ? undefined : { text: TRANSFER_FAILED, intent: 'callback_requested' };
+  return workflow.afterTool?.(turns);
+}
+
+function toolCallsOf(reply: WorkflowReply): { name: string; args: Record<string, unknown> }[] {
+  return [
+    ...(reply.action ? [{ name: reply.action, args: {} }] : []),
+    ...(reply.toolRequest ? [reply.toolRequest] : []),
+    ...(reply.handoff ? [{ name: HANDOFF_TO_WORKFLOW, args: { workflow: reply.handoff.to, reason: reply.handoff.reason, fields: reply.handoff.fields ?? {} } }] : []),
+  ];
 }
 
 function textOf(content: unknown): string {

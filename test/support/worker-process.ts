@@ -38,6 +38,7 @@ export class WorkerProcess {
       ...stack.env,
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
       VOICEFLEET_CALENDAR_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-calendar-')), 'calendar.json'),
+      VOICEFLEET_TICKETS_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-tickets-')), 'tickets.jsonl'),
       ...env,
     });
     await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');

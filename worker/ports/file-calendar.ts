@@ -1,7 +1,15 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, open, readFile, rename } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { BookingResult, CalendarPort, Slot } from '../../agents/booking/calendar.js';
+import type {
+  Booking,
+  BookingResult,
+  CalendarPort,
+  CallerKey,
+  CancelResult,
+  RescheduleResult,
+  Slot,
+} from '../../agents/booking/calendar.js';
 import { weekdayOf } from '../../agents/booking/calendar.js';
 
 export interface FileCalendarOptions {
@@ -15,8 +23,16 @@ export interface FileCalendarOptions {
   now?: () => Date;
 }
 
+interface StoredBooking {
+  bookingId: string;
+  slotId: string;
+  callId: string;
+  caller?: CallerKey;
+  bookedAt: string;
+}
+
 interface Stored {
-  bookings: { bookingId: string; slotId: string; callId: string; bookedAt: string }[];
+  bookings: StoredBooking[];
 }
 
 /**
@@ -33,7 +49,7 @@ export class FileCalendar implements CalendarPort {
 
   async freeSlots({ weekday, limit }: { weekday?: string; limit: number }): Promise<Slot[]> {
     const booked = new Set((await this.#read()).bookings.map((b) => b.slotId));
-    const now = (this.#options.now ?? (() => new Date()))();
+    const now = this.#now();
     const slots: Slot[] = [];
     for (let day = 0; day <= this.#options.daysAhead && slots.length < limit; day++) {
       const date = new Date(now.getFullYear(), now.getMonth(), now.getDate() + day);
@@ -51,22 +67,76 @@ export class FileCalendar implements CalendarPort {
     return slots;
   }
 
-  book(slotId: string, callId: string): Promise<BookingResult> {
-    // Bookings are serialized so that two calls cannot take the same slot.
-    const result = this.#writes.then(() => this.#book(slotId, callId));
+  book(slotId: string, booking: { callId: string; caller: CallerKey }): Promise<BookingResult> {
+    return this.#serialized(() => this.#book(slotId, booking));
+  }
+
+  async nextBooking(caller: CallerKey): Promise<Booking | undefined> {
+    const nowId = localId(this.#now());
+    const mine = (await this.#read()).bookings
+      .filter((b) => b.caller === caller && b.slotId > nowId)
+      .sort((a, b) => a.slotId.localeCompare(b.slotId));
+    const next = mine[0];
+    return next && { bookingId: next.bookingId, slot: { id: next.slotId } };
+  }
+
+  reschedule(
+    bookingId: string,
+    slotId: string,
+    booking: { callId: string; caller: CallerKey },
+  ): Promise<RescheduleResult> {
+    return this.#serialized(async () => {
+      const stored = await this.#read();
+      const index = stored.bookings.findIndex((b) => b.bookingId === bookingId && b.caller === booking.caller);
+      if (index < 0) return { ok: false, reason: 'unknown_booking' };
+      const refusal = await this.#refusal(stored, slotId);
+      if (refusal) return { ok: false, reason: refusal };
+      // One write replaces the old appointment with the new: a crash leaves one or the other.
+      const [old] = stored.bookings.splice(index, 1);
+      const moved = { ...old!, bookingId: newBookingId(), slotId, callId: booking.callId, bookedAt: new Date().toISOString() };
+      stored.bookings.push(moved);
+      await this.#write(stored);
+      return { ok: true, slot: { id: slotId }, bookingId: moved.bookingId, replacedBookingId: bookingId };
+    });
+  }
+
+  cancel(bookingId: string, caller: CallerKey): Promise<CancelResult> {
+    return this.#serialized(async () => {
+      const stored = await this.#read();
+      const index = stored.bookings.findIndex((b) => b.bookingId === bookingId && b.caller === caller);
+      if (index < 0) return { ok: false, reason: 'unknown_booking' };
+      const [cancelled] = stored.bookings.splice(index, 1);
+      await this.#write(stored);
+      return { ok: true, bookingId, slot: { id: cancelled!.slotId } };
+    });
+  }
+
+  /** Writes are serialized so that two calls in one process cannot take the same slot. */
+  #serialized<T>(work: () => Promise<T>): Promise<T> {
+    const result = this.#writes.then(work);
     this.#writes = result.catch(() => undefined);
     return result;
   }
 
-  async #book(slotId: string, callId: string): Promise<BookingResult> {
-    const stored = await this.#read();
-    if (stored.bookings.some((b) => b.slotId === slotId)) return { ok: false, reason: 'taken' };
+  async #refusal(stored: Stored, slotId: string): Promise<'taken' | 'unknown_slot' | undefined> {
+    if (stored.bookings.some((b) => b.slotId === slotId)) return 'taken';
     const free = await this.freeSlots({ limit: 10_000 });
-    if (!free.some((s) => s.id === slotId)) return { ok: false, reason: 'unknown_slot' };
-    const bookingId = `bk_${randomUUID().slice(0, 8)}`;
-    stored.bookings.push({ bookingId, slotId, callId, bookedAt: new Date().toISOString() });
+    if (!free.some((s) => s.id === slotId)) return 'unknown_slot';
+    return undefined;
+  }
+
+  async #book(slotId: string, booking: { callId: string; caller: CallerKey }): Promise<BookingResult> {
+    const stored = await this.#read();
+    const refusal = await this.#refusal(stored, slotId);
+    if (refusal) return { ok: false, reason: refusal };
+    const bookingId = newBookingId();
+    stored.bookings.push({ bookingId, slotId, callId: booking.callId, caller: booking.caller, bookedAt: new Date().toISOString() });
     await this.#write(stored);
     return { ok: true, slot: { id: slotId }, bookingId };
+  }
+
+  #now(): Date {
+    return (this.#options.now ?? (() => new Date()))();
   }
 
   async #read(): Promise<Stored> {
@@ -90,6 +160,10 @@ export class FileCalendar implements CalendarPort {
     }
     await rename(temp, this.#options.path);
   }
+}
+
+function newBookingId(): string {
+  return `bk_${randomUUID().slice(0, 8)}`;
 }
 
 function localId(date: Date): string {

@@ -1,7 +1,7 @@
 import { initializeLogger, voice } from '@livekit/agents';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { CallAgent } from '../../agents/call-agent.js';
-import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../../agents/workflows.js';
+import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../../agents/workflows.js';
 import { OpenAICompatibleServer } from '../../test/support/openai-compatible-server.js';
 import { loadConfig } from '../config.js';
 import { buildLLM } from './session-providers.js';
@@ -36,7 +36,7 @@ describe('OpenAI LLM with the workflow engine as fallback', () => {
     workflowLLM.onReply = (r) => engineReplies.push(r.intent);
     session = new voice.AgentSession({ llm });
     await session.start({
-      agent: new CallAgent({ profile: DEFAULT_BUSINESS_PROFILE, greeting: workflow.greeting() }),
+      agent: new CallAgent({ name: 'receptionist', workflow, profile: DEFAULT_BUSINESS_PROFILE }),
     });
     return { session, engineReplies };
   }
@@ -54,7 +54,7 @@ describe('OpenAI LLM with the workflow engine as fallback', () => {
     const before = stub.requests;
     const { session, engineReplies } = await start();
     const { reply } = await ask(session, 'where are you located');
-    expect(reply).toContain(DEFAULT_BUSINESS_PROFILE.address);
+    expect(reply).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'location'));
     expect(stub.requests).toBe(before + 1);
     expect(engineReplies).toEqual([]);
   });
@@ -63,18 +63,18 @@ describe('OpenAI LLM with the workflow engine as fallback', () => {
     stub.mode = 'error500';
     const { session, engineReplies } = await start();
     const first = await ask(session, 'what are your opening hours');
-    expect(first.reply).toContain(DEFAULT_BUSINESS_PROFILE.hours);
+    expect(first.reply).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours'));
     const second = await ask(session, 'where are you located');
-    expect(second.reply).toContain(DEFAULT_BUSINESS_PROFILE.address);
-    expect(engineReplies).toEqual(['hours', 'location']);
+    expect(second.reply).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'location'));
+    expect(engineReplies).toEqual(['faq:hours', 'faq:location']);
   });
 
   it('answers from the engine soon after the attempt timeout when the endpoint hangs', async () => {
     stub.mode = 'stallBeforeHeaders';
     const { session, engineReplies } = await start();
     const { reply, ms } = await ask(session, 'how much does a cleaning cost');
-    expect(reply).toContain(DEFAULT_BUSINESS_PROFILE.prices);
-    expect(engineReplies).toEqual(['prices']);
+    expect(reply).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'prices'));
+    expect(engineReplies).toEqual(['faq:prices']);
     // 1.2 s attempt timeout plus slack for a loaded 2-core machine.
     expect(ms).toBeLessThan(4000);
   });
@@ -83,8 +83,8 @@ describe('OpenAI LLM with the workflow engine as fallback', () => {
     stub.mode = 'stallMidStream';
     const { session, engineReplies } = await start();
     const { reply, ms } = await ask(session, 'where are you located');
-    expect(reply).toContain(DEFAULT_BUSINESS_PROFILE.address);
-    expect(engineReplies).toEqual(['location']);
+    expect(reply).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'location'));
+    expect(engineReplies).toEqual(['faq:location']);
     expect(ms).toBeLessThan(4000);
   });
 });

@@ -1,7 +1,7 @@
 import { llm, stt, tts, type VAD } from '@livekit/agents';
 import * as deepgram from '@livekit/agents-plugin-deepgram';
 import * as openai from '@livekit/agents-plugin-openai';
-import type { Workflow } from '../../agents/workflows.js';
+import type { Workflow, WorkflowReply } from '../../agents/workflows.js';
 import type { Config } from '../config.js';
 import { LocalTTS } from './local/local-tts.js';
 import type { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
@@ -14,9 +14,7 @@ import { WorkflowLLM } from './workflow-llm.js';
  */
 export interface SessionProviders {
   stt: stt.STT;
-  llm: llm.LLM;
   tts: tts.TTS;
-  workflowLLM: WorkflowLLM;
 }
 
 export interface ProviderInputs {
@@ -24,17 +22,21 @@ export interface ProviderInputs {
   vad: VAD;
   /** The local recognizer, warmed up by the job process before the call arrived. */
   recognizer: PocketsphinxSTT;
-  workflow: Workflow;
   /** Phone audio is 8 kHz narrowband; the local recognizer needs a model tuned for it. */
   narrowband: boolean;
 }
 
 /**
- * The session's LLM: OpenAI (or any OpenAI-compatible endpoint) when a key is set, with the
+ * The LLM of one workflow's agent (each agent of a call has its own): OpenAI (or any OpenAI-compatible endpoint) when a key is set, with the
  * scripted workflow engine behind it; the engine alone otherwise.
  */
-export function buildLLM(config: Config, workflow: Workflow): { llm: llm.LLM; workflowLLM: WorkflowLLM } {
+export function buildLLM(
+  config: Config,
+  workflow: Workflow,
+  onReply?: (reply: WorkflowReply) => void,
+): { llm: llm.LLM; workflowLLM: WorkflowLLM } {
   const workflowLLM = new WorkflowLLM(workflow);
+  workflowLLM.onReply = onReply;
   if (!config.OPENAI_API_KEY) return { llm: workflowLLM, workflowLLM };
   const cloud = new openai.LLM({
     model: config.OPENAI_LLM_MODEL,
@@ -53,7 +55,7 @@ export function buildLLM(config: Config, workflow: Workflow): { llm: llm.LLM; wo
   };
 }
 
-export function buildSessionProviders({ config, vad, recognizer, workflow, narrowband }: ProviderInputs): SessionProviders {
+export function buildSessionProviders({ config, vad, recognizer, narrowband }: ProviderInputs): SessionProviders {
   const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
 
   const localSTT = new stt.StreamAdapter(recognizer, vad);
@@ -67,8 +69,6 @@ export function buildSessionProviders({ config, vad, recognizer, workflow, narro
         attemptTimeoutMs,
       })
     : localSTT;
-
-  const { llm: llmProvider, workflowLLM } = buildLLM(config, workflow);
 
   const localTTS = new LocalTTS({
     engine: config.VOICEFLEET_LOCAL_TTS,
@@ -88,10 +88,5 @@ export function buildSessionProviders({ config, vad, recognizer, workflow, narro
       })
     : localTTS;
 
-  return {
-    stt: sttProvider,
-    llm: llmProvider,
-    tts: ttsProvider,
-    workflowLLM,
-  };
+  return { stt: sttProvider, tts: ttsProvider };
 }

@@ -6,7 +6,7 @@ import { afterEach, describe, expect, it } from 'vitest';
 import { createBookingTools } from '../../agents/booking/tools.js';
 import { FileCalendar } from '../ports/file-calendar.js';
 import { CallAgent } from '../../agents/call-agent.js';
-import { createWorkflow, DEFAULT_BUSINESS_PROFILE } from '../../agents/workflows.js';
+import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../../agents/workflows.js';
 import { WorkflowLLM } from './workflow-llm.js';
 
 initializeLogger({ pretty: false, level: 'warn' });
@@ -21,14 +21,15 @@ describe('WorkflowLLM in an AgentSession (text mode)', () => {
   });
 
   async function start(calendar?: FileCalendar): Promise<{ session: voice.AgentSession; llm: WorkflowLLM }> {
-    const workflow = createWorkflow('receptionist');
+    const workflow = createWorkflow(calendar ? 'booking' : 'receptionist');
     const llm = new WorkflowLLM(workflow);
     session = new voice.AgentSession({ llm });
     await session.start({
       agent: new CallAgent({
+        name: calendar ? 'booking' : 'receptionist',
+        workflow,
         profile: DEFAULT_BUSINESS_PROFILE,
-        greeting: workflow.greeting(),
-        tools: calendar ? createBookingTools(calendar, 'AJ_test') : [],
+        tools: calendar ? createBookingTools(calendar, { callId: 'AJ_test', caller: '+15550001234' }) : {},
       }),
     });
     return { session, llm };
@@ -44,7 +45,7 @@ describe('WorkflowLLM in an AgentSession (text mode)', () => {
     await result.wait();
     result.expect.nextEvent().isMessage({ role: 'assistant' });
     const message = result.events.find((e) => e.type === 'message');
-    expect(message?.item.textContent).toContain(DEFAULT_BUSINESS_PROFILE.hours);
+    expect(message?.item.textContent).toContain(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours'));
   });
 
   it('keeps the flow across turns from the chat history', async () => {

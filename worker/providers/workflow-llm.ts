@@ -1,4 +1,6 @@
 import { llm, DEFAULT_API_CONNECT_OPTIONS, shortuuid, type APIConnectOptions } from '@livekit/agents';
+import { HANDOFF_NOTE_PREFIX } from '../../agents/call-agent.js';
+import { HANDOFF_TO_WORKFLOW, TRANSFER_FAILED, TRANSFER_TO_HUMAN } from '../../agents/workflow/phrases.js';
 import type { Turn, Workflow, WorkflowReply } from '../../agents/workflows.js';
 
 /**
@@ -42,7 +44,7 @@ export class WorkflowLLM extends llm.LLM {
 }
 
 /** Reads the conversation from a chat context: user and assistant text turns, in order. */
-export function turnsOf(chatCtx: llm.ChatContext): Turn[] {
+export function turnsOf(chatCtx: { readonly items: readonly llm.ChatItem[] }): Turn[] {
   const turns: Turn[] = [];
   for (const item of chatCtx.items) {
     if (item.type === 'function_call_output') {
@@ -50,6 +52,11 @@ export function turnsOf(chatCtx: llm.ChatContext): Turn[] {
       continue;
     }
     if (item.type !== 'message') continue;
+    const content = item.textContent ?? '';
+    if (item.role === 'system' && content.startsWith(HANDOFF_NOTE_PREFIX)) {
+      turns.push({ role: 'handoff', text: content.slice(HANDOFF_NOTE_PREFIX.length) });
+      continue;
+    }
     if (item.role !== 'user' && item.role !== 'assistant') continue;
     const text = item.textContent?.trim();
     if (text) turns.push({ role: item.role, text });
@@ -75,7 +82,7 @@ class WorkflowLLMStream extends llm.LLMStream {
     let reply: WorkflowReply | undefined;
     if (last?.role === 'user') reply = workflow.respond(turns.slice(0, -1), last.text);
     // After a tool's output the framework asks again: the workflow may have more to say.
-    else if (last?.role === 'tool') reply = workflow.afterTool?.(turns);
+    else if (last?.role === 'tool') reply = afterTool(workflow, turns);
     if (!reply) return;
     this.#owner.onReply?.(reply);
     const id = shortuuid('wf_');
@@ -88,6 +95,9 @@ class WorkflowLLMStream extends llm.LLMStream {
     const calls = [
       ...(reply.action ? [{ name: reply.action, args: {} }] : []),
       ...(reply.toolRequest ? [reply.toolRequest] : []),
+      ...(reply.handoff
+        ? [{ name: HANDOFF_TO_WORKFLOW, args: { workflow: reply.handoff.to, reason: reply.handoff.reason, fields: reply.handoff.fields ?? {} } }]
+        : []),
     ].filter((call) => this.toolCtx?.hasTool(call.name));
     if (calls.length > 0) {
       this.queue.put({
@@ -101,4 +111,21 @@ class WorkflowLLMStream extends llm.LLMStream {
       });
     }
   }
+}
+
+/** Call-control tools answer the same way in every workflow; data tools are the workflow's. */
+function afterTool(workflow: Workflow, turns: readonly Turn[]): WorkflowReply | undefined {
+  const last = turns.at(-1)!;
+  if (last.tool === TRANSFER_TO_HUMAN) {
+    const transferred = (() => {
+      try {
+        return (JSON.parse(last.text) as { transferred?: boolean }).transferred === true;
+      } catch {
+        return false;
+      }
+    })();
+    // A transferred caller has left for the human line: nothing more to say.
+    return transferred ? undefined : { text: TRANSFER_FAILED, intent: 'callback_requested' };
+  }
+  return workflow.afterTool?.(turns);
 }

@@ -1,0 +1,44 @@
+import { matchIntent, type IntentPattern } from './intents.js';
+
+/**
+ * Sentences every workflow shares. They are fixed so that a workflow can read the step a call is
+ * at back from the last thing the agent said, and so the caller hears one voice across handoffs.
+ */
+export function commonPhrases(businessName: string) {
+  return {
+    anythingElse: 'Is there anything else I can help you with?',
+    offerHuman: 'Would you like me to connect you to a member of our team?',
+    transferring: 'Of course. Please hold while I connect you to a member of our team.',
+    goodbye: `Thank you for calling ${businessName}. Goodbye!`,
+    silenceGoodbye: `I will end the call now. Please call ${businessName} back any time. Goodbye!`,
+    cannotHear: "Sorry, I can't hear you. If you are speaking, please move closer to your phone.",
+  };
+}
+
+export type CommonIntent = 'human' | 'goodbye' | 'thanks';
+
+/** Intents that mean the same in every workflow and step. */
+export const COMMON_INTENTS: readonly IntentPattern<CommonIntent>[] = [
+  {
+    name: 'human',
+    patterns: [
+      /\b(person|human|someone|somebody|representative|operator|receptionist|staff|real people|agent)\b/,
+      /\b(talk|speak) (to|with) (a|an|the|your|some)\b/,
+    ],
+  },
+  { name: 'goodbye', patterns: [/\b(bye|goodbye|good bye|hang up)\b/] },
+  { name: 'thanks', patterns: [/\b(thank|thanks)\b/] },
+];
+
+export function matchCommonIntent(text: string): CommonIntent | undefined {
+  return matchIntent(text, COMMON_INTENTS);
+}
+
+/** The call-control tools every workflow may ask for, by the names the worker installs them under. */
+export const TRANSFER_TO_HUMAN = 'transfer_to_human';
+export const END_CALL = 'end_call';
+export const HANDOFF_TO_WORKFLOW = 'handoff_to_workflow';
+
+/** What the caller hears when no person can be reached: a promised callback, never dead air. */
+export const TRANSFER_FAILED =
+  'I am sorry, no one from our team can take your call right now. I have asked them to call you back as soon as possible. Is there anything else I can help you with?';

@@ -1,0 +1,57 @@
+import type { llm } from '@livekit/agents';
+import { CallAgent, type CallAgentOptions } from '../agents/call-agent.js';
+import { createWorkflow, type BusinessProfile, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
+import type { CallOutcomeRecorder } from './call-outcome-recorder.js';
+import type { Config } from './config.js';
+import { buildLLM } from './providers/session-providers.js';
+
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
+type AnyTool = llm.FunctionTool<any, any, any>;
+
+/**
+ * Builds the agents of one call: the first, and each one a call is handed to, all bound to the
+ * same tools, recorder and settings. The worker and the text-mode tests assemble calls with it,
+ * so what the tests run is what callers get.
+ */
+export interface CallAgentsOptions {
+  config: Config;
+  profile: BusinessProfile;
+  settings: WorkflowSettings;
+  /** Every data tool of the call by name; each agent installs only its workflow's. */
+  dataTools: Readonly<Record<string, AnyTool>>;
+  transferTool?: AnyTool;
+  recorder: CallOutcomeRecorder;
+}
+
+export class CallAgents {
+  readonly #options: CallAgentsOptions;
+  #current: CallAgent | undefined;
+
+  constructor(options: CallAgentsOptions) {
+    this.#options = options;
+  }
+
+  /** The agent on the call now: it decides what a silent caller hears. */
+  get current(): CallAgent | undefined {
+    return this.#current;
+  }
+
+  create(name: WorkflowName, entry: Pick<CallAgentOptions, 'greeting' | 'handoff'> = {}): CallAgent {
+    const { config, profile, settings, dataTools, transferTool, recorder } = this.#options;
+    const workflow = createWorkflow(name, settings);
+    const { llm } = buildLLM(config, workflow, (reply) => recorder.replied(name, reply));
+    const agent = new CallAgent({
+      name,
+      workflow,
+      profile,
+      llm,
+      tools: dataTools,
+      transferTool,
+      ...entry,
+      next: (to, handoff) => this.create(to, { handoff }),
+    });
+    recorder.entered(agent, entry.handoff?.note.from, entry.handoff?.note.reason);
+    this.#current = agent;
+    return agent;
+  }
+}
