@@ -51,13 +51,18 @@ export const configSchema = z.object({
   VOICEFLEET_MAX_CALLS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(8),
   /** Local TTS engine for the offline default stack. */
   VOICEFLEET_LOCAL_TTS: z.enum(['flite', 'espeak-ng']).default('flite'),
-  /** Time allowed for one STT/TTS provider attempt before the fallback adapter moves on. */
-  VOICEFLEET_PROVIDER_TIMEOUT_MS: positiveMs.default(5000),
+  /** Time a cloud STT attempt has (to connect, to answer) before the local recognizer takes over. */
+  VOICEFLEET_STT_ATTEMPT_TIMEOUT_MS: positiveMs.default(5000),
   /**
    * Time a cloud LLM has to start answering before the workflow engine answers instead; short,
    * because the caller hears nothing meanwhile.
    */
   VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS: positiveMs.default(1200),
+  /**
+   * Time a cloud TTS has to deliver audio before the local TTS speaks the sentence instead; the
+   * caller hears nothing meanwhile, and the OpenAI plugin only answers with the whole sentence.
+   */
+  VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS: positiveMs.default(1500),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Support tickets of the local ticket port (the support triage workflow's default). */
@@ -72,6 +77,11 @@ export const configSchema = z.object({
   OPENAI_TTS_MODEL: z.string().min(1).default('gpt-4o-mini-tts'),
   OPENAI_TTS_VOICE: z.string().min(1).default('alloy'),
   DEEPGRAM_STT_MODEL: z.string().min(1).default('nova-3'),
+  /** Deepgram endpoint; set for a self-hosted Deepgram or a proxy. */
+  DEEPGRAM_BASE_URL: z
+    .string()
+    .regex(/^wss?:\/\/[^\s/]+(:\d+)?$/, 'must be a ws:// or wss:// origin such as wss://api.deepgram.com')
+    .default('wss://api.deepgram.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
   VOICEFLEET_LIVEKIT_PORT: port.default(7880),
   VOICEFLEET_REDIS_PORT: port.default(6379),

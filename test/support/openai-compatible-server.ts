@@ -5,6 +5,9 @@ import { WORKFLOW_MARKER } from '../../agents/prompts.js';
 import { HANDOFF_TO_WORKFLOW, TRANSFER_FAILED, TRANSFER_TO_HUMAN } from '../../agents/workflow/phrases.js';
 import type { Turn, Workflow, WorkflowName, WorkflowReply } from '../../agents/workflows.js';
 
+/** Length of the tone the speech endpoint answers with. */
+export const SPEECH_TONE_MS = 700;
+
 /** How the stub answers the next requests. */
 export type StubMode = 'workflow' | 'error500' | 'stallBeforeHeaders' | 'stallMidStream';
 
@@ -24,6 +27,9 @@ interface OpenAIMessage {
 export class OpenAICompatibleServer {
   mode: StubMode = 'workflow';
   requests = 0;
+  /** How the speech endpoint answers: a 700 ms tone, or a failure. */
+  speechMode: 'tone' | 'error500' | 'stallBeforeHeaders' | 'stallMidBody' = 'tone';
+  speechRequests = 0;
   /** Tool names the model was offered in the latest request. */
   lastOfferedTools: string[] = [];
   readonly #server: Server;
@@ -54,6 +60,10 @@ export class OpenAICompatibleServer {
   async #handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
+    if (req.method === 'POST' && req.url?.endsWith('/audio/speech')) {
+      this.#speech(res);
+      return;
+    }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {
       res.writeHead(404).end();
       return;
@@ -94,6 +104,26 @@ export class OpenAICompatibleServer {
     );
     send({}, calls.length > 0 ? 'tool_calls' : 'stop');
     res.end('data: [DONE]\n\n');
+  }
+
+  /** OpenAI's speech endpoint with response_format pcm: 24 kHz, 16-bit, mono. */
+  #speech(res: ServerResponse): void {
+    this.speechRequests += 1;
+    this.#open.add(res);
+    res.on('close', () => this.#open.delete(res));
+    if (this.speechMode === 'error500') {
+      res.writeHead(500, { 'content-type': 'application/json' }).end('{"error":{"message":"speech exploded"}}');
+      return;
+    }
+    if (this.speechMode === 'stallBeforeHeaders') return;
+    const pcm = Buffer.alloc((24_000 * SPEECH_TONE_MS) / 1000 * 2);
+    for (let i = 0; i < pcm.length / 2; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / 24_000)), i * 2);
+    res.writeHead(200, { 'content-type': 'audio/pcm' });
+    if (this.speechMode === 'stallMidBody') {
+      res.write(pcm.subarray(0, pcm.length / 4));
+      return; // the rest never comes
+    }
+    res.end(pcm);
   }
 
   /** The transcript as the workflow engine sees it, and the workflow the prompt names. */

@@ -6,6 +6,7 @@ import type { Config } from '../config.js';
 import { LocalTTS } from './local/local-tts.js';
 import type { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
 import { StallGuardLLM } from './stall-guard-llm.js';
+import { StallGuardTTS } from './stall-guard-tts.js';
 import { WorkflowLLM } from './workflow-llm.js';
 
 /**
@@ -56,13 +57,13 @@ export function buildLLM(
 }
 
 export function buildSessionProviders({ config, vad, recognizer, narrowband }: ProviderInputs): SessionProviders {
-  const attemptTimeoutMs = config.VOICEFLEET_PROVIDER_TIMEOUT_MS;
+  const attemptTimeoutMs = config.VOICEFLEET_STT_ATTEMPT_TIMEOUT_MS;
 
   const localSTT = new stt.StreamAdapter(recognizer, vad);
   const sttProvider = config.DEEPGRAM_API_KEY
     ? new stt.FallbackAdapter({
         sttInstances: [
-          new deepgram.STT({ apiKey: config.DEEPGRAM_API_KEY, model: config.DEEPGRAM_STT_MODEL }),
+          new deepgram.STT({ apiKey: config.DEEPGRAM_API_KEY, model: config.DEEPGRAM_STT_MODEL, baseUrl: config.DEEPGRAM_BASE_URL }),
           localSTT,
         ],
         vad,
@@ -74,19 +75,24 @@ export function buildSessionProviders({ config, vad, recognizer, narrowband }: P
     engine: config.VOICEFLEET_LOCAL_TTS,
     sampleRate: narrowband ? 8000 : 16000,
   });
-  const ttsProvider = config.OPENAI_API_KEY
-    ? new tts.FallbackAdapter({
-        ttsInstances: [
-          new openai.TTS({
-            model: config.OPENAI_TTS_MODEL,
-            voice: config.OPENAI_TTS_VOICE as openai.TTSVoices,
-            apiKey: config.OPENAI_API_KEY,
-            baseURL: config.OPENAI_BASE_URL,
-          }),
-          localTTS,
-        ],
-      })
-    : localTTS;
+  const ttsProvider = config.OPENAI_API_KEY ? buildTTSFallback(config, localTTS) : localTTS;
 
   return { stt: sttProvider, tts: ttsProvider };
+}
+
+/**
+ * OpenAI TTS with the local TTS behind it. One attempt each: a retry of a stalled provider is
+ * more dead air, and the local TTS answers in well under 100 ms.
+ */
+export function buildTTSFallback(config: Config, localTTS: tts.TTS): tts.TTS {
+  const cloud = new openai.TTS({
+    model: config.OPENAI_TTS_MODEL,
+    voice: config.OPENAI_TTS_VOICE as openai.TTSVoices,
+    apiKey: config.OPENAI_API_KEY,
+    baseURL: config.OPENAI_BASE_URL,
+  });
+  return new tts.FallbackAdapter({
+    ttsInstances: [new StallGuardTTS(cloud, { firstAudioTimeoutMs: config.VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS }), localTTS],
+    maxRetryPerTTS: 0,
+  });
 }
