@@ -91,6 +91,8 @@ describe('agent worker answering WebRTC callers', () => {
       booking: { action: 'booked' },
       faq: { answered: ['hours'] },
     });
+    // ...and its record is on its way to the CRM: queued in Redis, not left in the outbox.
+    await worker.waitForEvent('call_record_queued', 30_000, (l) => l.room === caller.roomName);
   }, 180_000);
 
   it('stops talking when the caller barges in, and answers the new request instead', async () => {

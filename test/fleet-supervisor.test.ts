@@ -63,10 +63,11 @@ describe('npm start fleet supervisor', () => {
     expect(claims.roomConfig.agents[0].agentName).toMatch(/^vf-fleet-/);
     expect(claims.video.roomJoin).toBe(true);
     expect(f.output.some((l) => l.startsWith('[worker-1]') && l.includes('registered worker'))).toBe(true);
+    expect(f.output.some((l) => l.startsWith('[crm-sync]') && l.includes('"crm_sync_started"'))).toBe(true);
 
     const children = descendantsOf(f.child.pid!);
-    // redis, livekit-server, the worker and its warm job process(es) at least
-    expect(children.length).toBeGreaterThanOrEqual(4);
+    // redis, livekit-server, crm-sync, the worker and its warm job process(es) at least
+    expect(children.length).toBeGreaterThanOrEqual(5);
 
     f.child.kill('SIGTERM');
     expect(await f.exit).toBe(0);

@@ -87,6 +87,27 @@ export const configSchema = z.object({
   VOICEFLEET_REDIS_PORT: port.default(6379),
   /** First of the 101 UDP ports livekit-server of the local fleet uses for media. */
   VOICEFLEET_RTC_UDP_PORT_START: z.coerce.number().int().min(1024).max(65435).default(50000),
+  /** Where call records go: a local JSON-lines file (dev), a signed webhook, or HubSpot. */
+  VOICEFLEET_CRM: z.enum(['file', 'webhook', 'hubspot']).default('file'),
+  VOICEFLEET_CRM_FILE: z.string().min(1).default('.local/data/crm-records.jsonl'),
+  VOICEFLEET_CRM_WEBHOOK_URL: z.url({ protocol: /^https?$/ }).optional(),
+  /** Shared secret the webhook signature is made with (HMAC-SHA256); env only. */
+  VOICEFLEET_CRM_WEBHOOK_SECRET: optionalSecret.refine((v) => v === undefined || v.length >= 16, 'must be at least 16 characters'),
+  HUBSPOT_ACCESS_TOKEN: optionalSecret,
+  HUBSPOT_BASE_URL: z.url({ protocol: /^https?$/ }).default('https://api.hubapi.com'),
+  /** One CRM request's deadline; a slower answer counts as a failure to retry. */
+  VOICEFLEET_CRM_TIMEOUT_MS: positiveMs.default(10_000),
+  VOICEFLEET_CRM_CONCURRENCY: z.coerce.number().int().min(1).max(64).default(4),
+  /** A crm-sync job not renewed for this long (its process died) is run again. */
+  VOICEFLEET_CRM_LOCK_MS: positiveMs.default(30_000),
+  VOICEFLEET_CRM_BACKOFF_BASE_MS: positiveMs.default(1000),
+  VOICEFLEET_CRM_BACKOFF_MAX_MS: positiveMs.default(300_000),
+  /** Call records that could not be queued wait here (fsync'd) until Redis takes them. */
+  VOICEFLEET_OUTBOX_DIR: z.string().min(1).default('.local/outbox'),
+  /** A live call with no heartbeat for this long lost its worker; the sweep records it. */
+  VOICEFLEET_STALE_CALL_MS: positiveMs.default(60_000),
+  /** How often crm-sync replays the outbox and sweeps for lost calls. */
+  VOICEFLEET_SWEEP_EVERY_MS: positiveMs.default(5000),
 });
 
 export type Config = z.infer<typeof configSchema>;
@@ -102,7 +123,7 @@ export class ConfigError extends Error {
 
 /** Parses the environment; throws ConfigError naming every bad key. */
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
-  const result = configSchema.safeParse(env);
+  const result = configSchema.superRefine(requireCrmSettings).safeParse(env);
   if (result.success) return result.data;
   throw new ConfigError(
     result.error.issues.map((issue) => ({
@@ -110,6 +131,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
       message: issue.message,
     })),
   );
+}
+
+/** The chosen CRM's own settings must be there; the others may be absent. */
+function requireCrmSettings(config: Config, ctx: z.RefinementCtx): void {
+  const need = (key: keyof Config, why: string) => {
+    if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: why });
+  };
+  if (config.VOICEFLEET_CRM === 'webhook') {
+    need('VOICEFLEET_CRM_WEBHOOK_URL', 'required when VOICEFLEET_CRM=webhook');
+    need('VOICEFLEET_CRM_WEBHOOK_SECRET', 'required when VOICEFLEET_CRM=webhook');
+  }
+  if (config.VOICEFLEET_CRM === 'hubspot') need('HUBSPOT_ACCESS_TOKEN', 'required when VOICEFLEET_CRM=hubspot');
 }
 
 /** What a log line may say about the config: which providers run, never the secrets. */

@@ -1,6 +1,8 @@
 import { defineAgent, type JobContext, type JobProcess, voice, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { ParticipantKind } from '@livekit/rtc-node';
+import { Queue } from 'bullmq';
+import type { Redis } from 'ioredis';
 import { SipClient } from 'livekit-server-sdk';
 import { createBookingTools } from '../agents/booking/tools.js';
 import { createTicketTools } from '../agents/support-triage/tickets.js';
@@ -8,6 +10,9 @@ import { createWorkflow, type WorkflowSettings } from '../agents/workflows.js';
 import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
 import { CallOutcomeRecorder } from './call-outcome-recorder.js';
+import { buildCallRecord } from './crm/build-call-record.js';
+import { CallRecordKeeper } from './crm/call-record-keeper.js';
+import { Outbox } from './crm/outbox.js';
 import { loadConfig } from './config.js';
 import { Deployments } from './deployments.js';
 import { createLogger, maskPhoneNumber } from './log.js';
@@ -16,6 +21,8 @@ import { FileTickets } from './ports/file-tickets.js';
 import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
 import { buildSessionProviders } from './providers/session-providers.js';
+import { crmSyncJobOptions, QUEUES } from './queues/queues.js';
+import { connectRedis } from './queues/redis.js';
 import { observeSession } from './session-observer.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool } from './telephony/human-transfer.js';
@@ -35,6 +42,8 @@ interface ProcessData extends Record<string, unknown> {
   vad: VAD;
   recognizer: PocketsphinxSTT;
   deployments: Deployments;
+  /** One Redis connection and queue per job process, for the call's record and heartbeats. */
+  crm: { queue: Queue; redis: Redis; outbox: Outbox };
 }
 
 export default defineAgent({
@@ -43,11 +52,19 @@ export default defineAgent({
   prewarm: async (proc: JobProcess) => {
     const startedAt = Date.now();
     const config = loadConfig();
+    const log = createLogger(config.LOG_LEVEL, { role: 'job-process' });
     proc.userData.deployments = Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE);
+    const redis = connectRedis(config.REDIS_URL, 'producer');
+    // Redis being away is handled per write (outbox, best-effort heartbeats), so connection
+    // errors are only worth a debug line.
+    const onRedisError = (error: Error) => log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable');
+    redis.on('error', onRedisError);
+    const queue = new Queue(QUEUES.crmSync, { connection: redis, defaultJobOptions: crmSyncJobOptions() });
+    queue.on('error', onRedisError);
+    proc.userData.crm = { redis, queue, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR) };
     proc.userData.vad = await silero.VAD.load();
     const recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
     proc.userData.recognizer = recognizer;
-    const log = createLogger(config.LOG_LEVEL, { role: 'job-process' });
     // A broken recognizer must not keep the process from taking calls: the session's fallback
     // and per-call errors handle it, but the reason is said here, once, where it happened.
     await recognizer.warm().catch((error: Error) =>
@@ -61,7 +78,7 @@ export default defineAgent({
 
   entry: async (ctx: JobContext) => {
     const config = loadConfig();
-    const { vad, recognizer, deployments } = ctx.proc.userData as ProcessData;
+    const { vad, recognizer, deployments, crm } = ctx.proc.userData as ProcessData;
     const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
     const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
     if (!callContext.metadataValid) {
@@ -91,7 +108,41 @@ export default defineAgent({
     const providers = buildSessionProviders({ config, vad, recognizer, narrowband: isSip });
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
     const recorder = new CallOutcomeRecorder(log);
-    observeSession({ session, log, startedAt: Date.now(), onClose: (reason) => recorder.finish(reason) });
+    const startedAt = new Date();
+    const books = new CallRecordKeeper({ ...crm, log, callId: callContext.callId });
+    books.started({ room: callContext.roomName, deployment: deployment.id, startedAt });
+    let recordKept: Promise<void> = Promise.resolve();
+    const stats = observeSession({
+      session,
+      log,
+      startedAt: startedAt.getTime(),
+      // The call's outcome and record, before call_ended; the job waits for the record to be
+      // durable (queue or outbox) before it exits.
+      onClose: (reason) => {
+        const outcome = recorder.finish(reason);
+        recordKept = books
+          .finish(
+            buildCallRecord({
+              callId: callContext.callId,
+              room: callContext.roomName,
+              deployment: deployment.id,
+              businessName: deployment.business.name,
+              direction: isSip ? (callContext.appointment ? 'outbound' : 'inbound') : 'web',
+              caller: maskPhoneNumber(callerNumber),
+              dialed: maskPhoneNumber(dialedNumber),
+              externalId: callContext.externalId,
+              startedAt,
+              endedAt: new Date(),
+              endReason: reason,
+              outcome,
+              history: session.history.items,
+              stats,
+            }),
+          )
+          .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
+      },
+    });
+    ctx.addShutdownCallback(() => recordKept);
 
     // Tools act for this caller only: the calendar finds their appointments by their line.
     const callerKey = callerNumber ?? `participant:${caller.identity}`;

@@ -6,20 +6,30 @@ import { redactSensitive } from '../agents/guardrails/redact.js';
  * Turns a session's events into one structured log line per call event. Transcripts go under
  * `pii`, which the logger drops at info level.
  */
+/** Per-call latency figures, for the call record. */
+export interface CallStats {
+  turns: number;
+  endOfTurnMs: number[];
+  llmFirstTokenMs: number[];
+  ttsFirstAudioMs: number[];
+}
+
 export function observeSession(args: {
   session: voice.AgentSession;
   log: Logger;
   startedAt: number;
   /** Runs before the call_ended line, so a call's outcome is logged (and queued) first. */
   onClose?: (reason: string) => void;
-}): void {
+}): CallStats {
   const { session, log, startedAt, onClose } = args;
+  const stats: CallStats = { turns: 0, endOfTurnMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [] };
   let turns = 0;
   const E = voice.AgentSessionEventTypes;
 
   session.on(E.UserInputTranscribed, (ev) => {
     if (!ev.isFinal) return;
     turns += 1;
+    stats.turns = turns;
     log.info({ event: 'user_turn', turn: turns, pii: { transcript: redactSensitive(ev.transcript) } }, 'caller turn transcribed');
   });
 
@@ -47,15 +57,18 @@ export function observeSession(args: {
     const m = ev.metrics;
     switch (m.type) {
       case 'eou_metrics':
+        stats.endOfTurnMs.push(m.endOfUtteranceDelayMs);
         log.info(
           { event: 'metrics', kind: 'eou', endOfUtteranceDelayMs: m.endOfUtteranceDelayMs, transcriptionDelayMs: m.transcriptionDelayMs },
           'end of turn measured',
         );
         break;
       case 'llm_metrics':
+        stats.llmFirstTokenMs.push(m.ttftMs);
         log.info({ event: 'metrics', kind: 'llm', ttftMs: m.ttftMs, durationMs: m.durationMs }, 'llm measured');
         break;
       case 'tts_metrics':
+        stats.ttsFirstAudioMs.push(m.ttfbMs);
         log.info({ event: 'metrics', kind: 'tts', ttfbMs: m.ttfbMs, audioDurationMs: m.audioDurationMs }, 'tts measured');
         break;
       default:
@@ -82,6 +95,7 @@ export function observeSession(args: {
       'call ended',
     );
   });
+  return stats;
 }
 
 function describeError(error: unknown): string | undefined {

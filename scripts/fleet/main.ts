@@ -79,6 +79,29 @@ async function startWorker(index: number, config: Config, livekitUrl: string): P
   return worker;
 }
 
+/** The crm-sync process: call records from the queue (and the outbox) to the CRM. */
+async function startCrmSync(redisUrl: string): Promise<ManagedProcess> {
+  let ready = false;
+  const crmSync = required(
+    new ManagedProcess({
+      name: 'crm-sync',
+      command: process.execPath,
+      args: ['--import', 'tsx', join(PROJECT_ROOT, 'worker', 'crm-sync-main.ts')],
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, REDIS_URL: redisUrl },
+      onLine: (line) => {
+        if (line.includes('"crm_sync_started"')) ready = true;
+        console.log(`[crm-sync] ${line}`);
+      },
+    }),
+  );
+  await waitUntil('crm-sync start-up', async () => {
+    if (!crmSync.running) throw new Error('crm-sync exited during start-up');
+    return ready;
+  }, 30_000);
+  return crmSync;
+}
+
 async function main(): Promise<void> {
   const { values } = parseArgs({
     options: { workers: { type: 'string', default: '1' }, 'no-workers': { type: 'boolean', default: false } },
@@ -93,6 +116,11 @@ async function main(): Promise<void> {
   const redisPort = config.VOICEFLEET_REDIS_PORT;
   say(`starting redis on 127.0.0.1:${redisPort}`);
   required(await startRedis({ port: redisPort, dataDir: join(PROJECT_ROOT, '.local', 'run', `redis-${redisPort}`) }));
+  // Every process of the fleet uses this Redis, whatever REDIS_URL says in the environment.
+  const redisUrl = `redis://127.0.0.1:${redisPort}`;
+  process.env.REDIS_URL = redisUrl;
+  say('starting crm-sync');
+  await startCrmSync(redisUrl);
 
   const livekitPort = config.VOICEFLEET_LIVEKIT_PORT;
   say(`starting livekit-server on 127.0.0.1:${livekitPort}`);
@@ -146,6 +174,7 @@ async function main(): Promise<void> {
       `LiveKit:     ${livekit.url}   (API key ${config.LIVEKIT_API_KEY})`,
       `Workers:     ${workers} x agent "${config.VOICEFLEET_AGENT_NAME}"`,
       sipLine,
+      `CRM sync:    call records -> ${config.VOICEFLEET_CRM}${config.VOICEFLEET_CRM === 'file' ? ` (${config.VOICEFLEET_CRM_FILE})` : ''}`,
       'Talk to it:  npm run call -- --say "what are your opening hours"',
       'Playground:  https://agents-playground.livekit.io -> Manual, then paste',
       `  URL:   ${livekit.url}`,

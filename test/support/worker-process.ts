@@ -16,12 +16,15 @@ export class WorkerProcess {
   readonly #process: ManagedProcess;
   readonly #waiters = new Set<{ test: (l: LogLine) => boolean; resolve: (l: LogLine) => void }>();
 
-  private constructor(readonly env: Record<string, string>) {
+  private constructor(
+    readonly env: Record<string, string>,
+    args: string[] = ['worker/main.ts', 'start'],
+  ) {
     // A process group of its own, so stop() also reaches the job processes it forked.
     this.#process = new ManagedProcess({
-      name: 'worker',
+      name: args[0]!,
       command: process.execPath,
-      args: ['--import', 'tsx', 'worker/main.ts', 'start'],
+      args: ['--import', 'tsx', ...args],
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
       onLine: (raw) => this.#onLine(raw),
@@ -32,6 +35,24 @@ export class WorkerProcess {
     return new WorkerProcess(env);
   }
 
+  /** The crm-sync process (worker/crm-sync-main.ts), ready once it logged crm_sync_started. */
+  static async startCrmSync(env: Record<string, string>, options = { waitUntilReady: true }): Promise<WorkerProcess> {
+    const crmSync = new WorkerProcess(env, ['worker/crm-sync-main.ts']);
+    if (options.waitUntilReady) await crmSync.waitForEvent('crm_sync_started', 30_000);
+    return crmSync;
+  }
+
+  get exited(): Promise<{ code: number | null; signal: NodeJS.Signals | null }> {
+    return this.#process.exited;
+  }
+
+  /** kill -9 of the process group this test created: no graceful anything. */
+  async kill(): Promise<void> {
+    const pid = this.#process.pid;
+    if (pid !== undefined && this.#process.running) process.kill(-pid, 'SIGKILL');
+    await this.#process.exited;
+  }
+
   /** A worker registered with the test stack under its own agent name, with a warm job process. */
   static async startRegistered(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
     const worker = new WorkerProcess({
@@ -39,6 +60,7 @@ export class WorkerProcess {
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
       VOICEFLEET_CALENDAR_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-calendar-')), 'calendar.json'),
       VOICEFLEET_TICKETS_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-tickets-')), 'tickets.jsonl'),
+      VOICEFLEET_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'voicefleet-outbox-')),
       ...env,
     });
     await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'worker registration');

@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { parseArgs } from 'node:util';
+import { createWorkflow } from '../../agents/workflows.js';
+import { startTestStack, type TestStack } from '../../test/support/servers.js';
+import { OpenAICompatibleServer, type StubMode } from '../../test/support/openai-compatible-server.js';
+import { WorkerProcess } from '../../test/support/worker-process.js';
+import { Caller } from '../../worker/testing/caller.js';
+import { figure, progress, writeResult } from './results.js';
+
+/**
+ * `npm run bench`: suites that measure the real local fleet (livekit-server, an agent worker,
+ * WebRTC callers on loopback) and write bench/results/<suite>-*.json.
+ *
+ *   npm run bench -- --suite barge-in --trials 20
+ *   npm run bench -- --suite provider-failure --trials 3
+ *   npm run bench                      (every suite, default trials)
+ */
+const SUITES = ['barge-in', 'provider-failure'] as const;
+type Suite = (typeof SUITES)[number];
+
+async function main(): Promise<void> {
+  const { values } = parseArgs({
+    options: { suite: { type: 'string' }, trials: { type: 'string' } },
+  });
+  const suites: Suite[] = values.suite ? [values.suite as Suite] : [...SUITES];
+  for (const suite of suites) {
+    if (!SUITES.includes(suite)) throw new Error(`--suite must be one of ${SUITES.join(', ')}`);
+  }
+  const stack = await startTestStack();
+  try {
+    for (const suite of suites) {
+      const trials = Number(values.trials ?? (suite === 'barge-in' ? 20 : 3));
+      const path = suite === 'barge-in' ? await bargeIn(stack, trials) : await providerFailure(stack, trials);
+      console.log(`${suite}: ${path}`);
+    }
+  } finally {
+    await stack.stop();
+  }
+}
+
+/** Barge-in stop time: caller starts talking over the agent -> the agent's audio stops at the caller. */
+async function bargeIn(stack: TestStack, trials: number): Promise<string> {
+  const agentName = `vf-bench-${randomUUID().slice(0, 8)}`;
+  const worker = await WorkerProcess.startRegistered(stack, { VOICEFLEET_AGENT_NAME: agentName });
+  const stopMs: number[] = [];
+  const replyMs: number[] = [];
+  let failed = 0;
+  try {
+    for (let i = 0; i < trials; i++) {
+      progress('barge-in', i, trials, stopMs.length ? `last ${Math.round(stopMs.at(-1)!)} ms` : '');
+      const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
+      try {
+        await caller.greeting(30_000);
+        await caller.say('what are your opening hours');
+        const { stopMs: stop, reply } = await caller.bargeIn('where are you located', 1000, 30_000);
+        stopMs.push(stop);
+        replyMs.push(reply.firstAgentAudioMs);
+      } catch (error) {
+        failed += 1;
+        console.error(`\ntrial ${i + 1} failed: ${(error as Error).message}`);
+      } finally {
+        await caller.hangUp();
+      }
+    }
+    progress('barge-in', trials, trials);
+  } finally {
+    await worker.stop();
+  }
+  return writeResult({
+    suite: 'barge-in',
+    config: { trials, transport: 'webrtc', providers: 'offline (silero VAD, pocketsphinx, workflow engine, flite)', bargeInAfterMs: 1000 },
+    figures: { stop_ms: figure(stopMs), reply_after_barge_in_ms: figure(replyMs) },
+    faults: { trials, failed },
+    notes:
+      'stop_ms: from the first sample of the caller speaking over the agent to the last audible agent sample at the caller. Includes VAD speech detection and the minimum interruption duration (turn-handling.ts), which phone audio needs to ignore clicks and coughs.',
+  });
+}
+
+/**
+ * The longest silence a caller hears when a cloud provider fails: OpenAI (LLM and TTS) pointed at
+ * a local endpoint that errors or stalls, the offline stack behind it. Figure: caller end of
+ * speech -> first agent audio, per failure mode, against the healthy endpoint.
+ */
+async function providerFailure(stack: TestStack, trials: number): Promise<string> {
+  const receptionist = createWorkflow('receptionist');
+  const stub = await OpenAICompatibleServer.start(receptionist);
+  const agentName = `vf-bench-${randomUUID().slice(0, 8)}`;
+  const worker = await WorkerProcess.startRegistered(stack, {
+    VOICEFLEET_AGENT_NAME: agentName,
+    OPENAI_API_KEY: 'sk-local-bench',
+    OPENAI_BASE_URL: stub.baseURL,
+  });
+  const modes: { name: string; llm: StubMode; speech: OpenAICompatibleServer['speechMode'] }[] = [
+    { name: 'healthy', llm: 'workflow', speech: 'tone' },
+    { name: 'llm_error500', llm: 'error500', speech: 'tone' },
+    { name: 'llm_stall_before_headers', llm: 'stallBeforeHeaders', speech: 'tone' },
+    { name: 'llm_stall_mid_stream', llm: 'stallMidStream', speech: 'tone' },
+    { name: 'tts_error500', llm: 'workflow', speech: 'error500' },
+    { name: 'tts_stall', llm: 'workflow', speech: 'stallBeforeHeaders' },
+    { name: 'llm_and_tts_stall', llm: 'stallBeforeHeaders', speech: 'stallBeforeHeaders' },
+  ];
+  const figures: Record<string, ReturnType<typeof figure>> = {};
+  let failed = 0;
+  const total = modes.length * trials;
+  let done = 0;
+  try {
+    for (const mode of modes) {
+      const gaps: number[] = [];
+      for (let i = 0; i < trials; i++) {
+        progress('provider-failure', done, total, mode.name);
+        // Each trial is a new call: the fallback adapters start with every provider available.
+        stub.mode = 'workflow';
+        stub.speechMode = 'tone';
+        const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
+        try {
+          await caller.greeting(30_000);
+          await caller.waitForAgentToFinish(30_000);
+          stub.mode = mode.llm;
+          stub.speechMode = mode.speech;
+          const turn = await caller.turn('where are you located', 30_000);
+          gaps.push(turn.firstAgentAudioMs);
+        } catch (error) {
+          failed += 1;
+          console.error(`\n${mode.name} trial ${i + 1} failed: ${(error as Error).message}`);
+        } finally {
+          await caller.hangUp();
+        }
+        done += 1;
+      }
+      figures[`${mode.name}_gap_ms`] = figure(gaps);
+    }
+    progress('provider-failure', total, total);
+  } finally {
+    await worker.stop();
+    await stub.close();
+  }
+  return writeResult({
+    suite: 'provider-failure',
+    config: { trialsPerMode: trials, transport: 'webrtc', providers: 'OpenAI plugin -> local endpoint, offline stack as fallback' },
+    figures,
+    faults: { trials: total, failed },
+    notes:
+      'gap: caller end of speech -> first audible agent audio at the caller. It includes the end-of-turn delay. The LLM attempt timeout is VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS (1200), the TTS one VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS (1500).',
+  });
+}
+
+main().catch((error) => {
+  console.error(error);
+  process.exit(1);
+});

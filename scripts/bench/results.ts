@@ -1,0 +1,66 @@
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { PROJECT_ROOT } from '../fleet/servers.js';
+
+/** One figure of a run: percentiles of its samples (shape: shared docs, bench-results.md). */
+export interface Figure {
+  p50: number;
+  p95: number;
+  max: number;
+  n: number;
+  unit: string;
+}
+
+export function figure(samples: readonly number[], unit = 'ms'): Figure {
+  const sorted = [...samples].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
+  return { p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), max: Math.round(sorted.at(-1) ?? NaN), n: sorted.length, unit };
+}
+
+export interface BenchResult {
+  suite: string;
+  config: Record<string, unknown>;
+  figures: Record<string, Figure>;
+  faults?: Record<string, number>;
+  notes: string;
+}
+
+/** Writes bench/results/<suite>-<UTC stamp>.json and <suite>-latest.json; returns the path. */
+export function writeResult(result: BenchResult): string {
+  const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
+  const commit = (() => {
+    try {
+      return execFileSync('git', ['rev-parse', '--short', 'HEAD'], { cwd: PROJECT_ROOT }).toString().trim();
+    } catch {
+      return 'unknown';
+    }
+  })();
+  const cpu = cpus();
+  const body = {
+    suite: result.suite,
+    when,
+    commit,
+    machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
+    config: result.config,
+    figures: result.figures,
+    ...(result.faults ? { faults: result.faults } : {}),
+    notes: result.notes,
+  };
+  const dir = join(PROJECT_ROOT, 'bench', 'results');
+  mkdirSync(dir, { recursive: true });
+  const path = join(dir, `${result.suite}-${when.replace(/[:]/g, '')}.json`);
+  const text = `${JSON.stringify(body, null, 2)}\n`;
+  writeFileSync(path, text);
+  writeFileSync(join(dir, `${result.suite}-latest.json`), text);
+  return path;
+}
+
+/** A one-line progress bar on stderr: long runs show where they are. */
+export function progress(label: string, done: number, total: number, detail = ''): void {
+  const width = 24;
+  const filled = Math.round((done / total) * width);
+  process.stderr.write(`\r${label} [${'#'.repeat(filled)}${'.'.repeat(width - filled)}] ${done}/${total} ${detail}`.padEnd(100));
+  if (done === total) process.stderr.write('\n');
+}

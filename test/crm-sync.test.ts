@@ -1,0 +1,280 @@
+import { Queue } from 'bullmq';
+import { Redis } from 'ioredis';
+import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import pino from 'pino';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { ManagedProcess } from '../scripts/fleet/managed-process.js';
+import { freePort, startRedis } from '../scripts/fleet/servers.js';
+import type { CallRecord } from '../worker/crm/call-record.js';
+import { Outbox } from '../worker/crm/outbox.js';
+import { CallRecordPublisher } from '../worker/crm/record-publisher.js';
+import { CallRegistry } from '../worker/queues/call-registry.js';
+import { callRecordJobId, crmSyncJobOptions, QUEUES } from '../worker/queues/queues.js';
+import { connectRedis } from '../worker/queues/redis.js';
+import { CrmStub } from './support/crm-stub.js';
+import { WorkerProcess } from './support/worker-process.js';
+
+/**
+ * Post-call CRM sync against a real redis-server, the real crm-sync process and a webhook CRM on
+ * loopback that checks signatures and applies each idempotency key once. Counts are of effects
+ * in the CRM: a call delivered twice under one key is one write, under two keys a duplicate.
+ */
+const SECRET = 'crm-test-secret-0123456789';
+const silent = pino({ level: 'silent' });
+
+let redisPort: number;
+let redisDir: string;
+let redis: ManagedProcess;
+let crm: CrmStub;
+let outboxDir: string;
+
+function record(callId: string, overrides: Partial<CallRecord> = {}): CallRecord {
+  return {
+    version: 1,
+    callId,
+    room: `room-${callId}`,
+    deployment: 'acme-dental',
+    direction: 'inbound',
+    caller: '+1555***0101',
+    startedAt: '2026-11-25T10:00:00.000Z',
+    endedAt: '2026-11-25T10:02:00.000Z',
+    durationMs: 120_000,
+    endReason: 'participant_disconnected',
+    source: 'worker',
+    outcome: { workflows: ['receptionist', 'booking'], disposition: 'resolved', intents: ['handoff:booking', 'booked'], booking: { action: 'booked', bookingId: 'bk_1234abcd', slotId: '2026-12-01T09:00' } },
+    summary: 'Call with Acme Dental (receptionist -> booking), resolved. Appointment booked for 2026-12-01T09:00.',
+    transcript: [
+      { role: 'agent', text: 'Thank you for calling Acme Dental. How can I help you today?' },
+      { role: 'caller', text: 'I would like to book an appointment' },
+    ],
+    recording: null,
+    latency: { turns: 1 },
+    ...overrides,
+  };
+}
+
+function crmSyncEnv(extra: Record<string, string> = {}): Record<string, string> {
+  return {
+    REDIS_URL: `redis://127.0.0.1:${redisPort}`,
+    VOICEFLEET_CRM: 'webhook',
+    VOICEFLEET_CRM_WEBHOOK_URL: crm.url,
+    VOICEFLEET_CRM_WEBHOOK_SECRET: SECRET,
+    VOICEFLEET_CRM_TIMEOUT_MS: '5000',
+    VOICEFLEET_CRM_LOCK_MS: '2000',
+    VOICEFLEET_CRM_BACKOFF_BASE_MS: '100',
+    VOICEFLEET_CRM_BACKOFF_MAX_MS: '400',
+    VOICEFLEET_OUTBOX_DIR: outboxDir,
+    VOICEFLEET_STALE_CALL_MS: '1500',
+    VOICEFLEET_SWEEP_EVERY_MS: '300',
+    ...extra,
+  };
+}
+
+async function waitUntil(what: string, check: () => boolean | Promise<boolean>, timeoutMs = 20_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await check())) {
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+/** A worker-style connection whose errors (Redis restarting in a test) are expected. */
+function quietWorkerConnection(): Redis {
+  const connection = connectRedis(`redis://127.0.0.1:${redisPort}`, 'worker');
+  connection.on('error', () => undefined);
+  return connection;
+}
+
+/** A producer connection (fails fast, no offline queue), once it is ready to take commands. */
+async function producerConnection(): Promise<Redis> {
+  const producer = connectRedis(`redis://127.0.0.1:${redisPort}`, 'producer');
+  producer.on('error', () => undefined);
+  await new Promise((resolve) => producer.once('ready', resolve));
+  return producer;
+}
+
+async function startRedisServer(): Promise<void> {
+  redis = await startRedis({ port: redisPort, dataDir: redisDir, onLine: () => undefined });
+}
+
+describe('crm-sync', () => {
+  let crmSync: WorkerProcess | undefined;
+  let queue: Queue;
+
+  beforeAll(async () => {
+    redisPort = await freePort();
+    redisDir = mkdtempSync(join(tmpdir(), 'voicefleet-crm-redis-'));
+    await startRedisServer();
+    crm = await CrmStub.start(SECRET);
+    queue = new Queue(QUEUES.crmSync, { connection: quietWorkerConnection(), defaultJobOptions: crmSyncJobOptions() });
+    queue.on('error', () => undefined);
+  }, 30_000);
+
+  afterAll(async () => {
+    await queue?.close();
+    await crm?.close();
+    await redis?.stop();
+    rmSync(redisDir, { recursive: true, force: true });
+  });
+
+  beforeEach(() => {
+    // A fresh outbox per test; each test's crm-sync process replays its own.
+    outboxDir = mkdtempSync(join(tmpdir(), 'voicefleet-outbox-'));
+  });
+
+  afterEach(async () => {
+    await crmSync?.stop();
+    crmSync = undefined;
+    crm.failNext = { count: 0, status: 500 };
+    crm.holdMs = 0;
+    crm.holdAfterWriteMs = 0;
+    rmSync(outboxDir, { recursive: true, force: true });
+  });
+
+  it('retries a CRM that fails three times, then delivers once', async () => {
+    crm.failNext = { count: 3, status: 503 };
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await queue.add('call-record', record('call-retry'), { jobId: callRecordJobId('call-retry') });
+    await waitUntil('delivery', () => crm.delivered.has('call-retry'));
+    expect(crm.requests.filter((r) => r.key === 'call-retry').map((r) => r.status)).toEqual([503, 503, 503, 200]);
+    expect(crm.duplicates).toEqual([]);
+    const delivered = await crmSync.waitForEvent('crm_delivered', 5000, (l) => l.callId === 'call-retry');
+    expect(delivered.attempt).toBe(4);
+  });
+
+  it('sends a permanent refusal to the dead letters with the reason, and does not retry it', async () => {
+    crm.refuse.set('call-refused', 422);
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await queue.add('call-record', record('call-refused'), { jobId: callRecordJobId('call-refused') });
+    const dead = await crmSync.waitForEvent('crm_dead_letter', 20_000);
+    expect(dead.reason).toMatch(/HTTP 422/);
+    const deadLetters = new Queue(QUEUES.crmDeadLetter, { connection: quietWorkerConnection() });
+    try {
+      const job = await deadLetters.getJob(callRecordJobId('call-refused'));
+      expect(job?.data.reason).toMatch(/HTTP 422/);
+      expect(job?.data.record.callId).toBe('call-refused');
+    } finally {
+      await deadLetters.close();
+    }
+    expect(crm.requests.filter((r) => r.key === 'call-refused')).toHaveLength(1);
+    expect(crm.delivered.has('call-refused')).toBe(false);
+  });
+
+  it('keeps a malformed payload for inspection, with a clear reason', async () => {
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await queue.add('call-record', { callId: 'call-bad', version: 7, transcript: 'not a list' }, { jobId: callRecordJobId('call-bad') });
+    const dead = await crmSync.waitForEvent('crm_dead_letter', 20_000);
+    expect(dead.reason).toMatch(/^invalid call record: version: .*transcript: /);
+    const failed = await queue.getJob(callRecordJobId('call-bad'));
+    expect(await failed?.getState()).toBe('failed');
+    expect(crm.requests.filter((r) => r.key === 'call-bad')).toHaveLength(0);
+  });
+
+  it('delivers exactly once when the crm-sync process is killed -9 mid-request', async () => {
+    crm.holdAfterWriteMs = 3000;
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await queue.add('call-record', record('call-killed'), { jobId: callRecordJobId('call-killed') });
+    // Killed while the CRM holds its answer: the CRM applied the write, the worker never knew.
+    await waitUntil('the CRM to apply the write', () => crm.delivered.has('call-killed'));
+    await crmSync.kill();
+    crm.holdAfterWriteMs = 0;
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    // The lock expires (VOICEFLEET_CRM_LOCK_MS), the job is taken up again, the CRM sees the same key.
+    await waitUntil('the job to complete', async () => (await (await queue.getJob(callRecordJobId('call-killed')))?.getState()) === 'completed', 30_000);
+    expect(crm.delivered.has('call-killed')).toBe(true);
+    expect(crm.duplicates).toEqual([]);
+    // The job ran again after the kill and the CRM saw the same key twice: one write.
+    expect(crm.requests.filter((r) => r.key === 'call-killed').map((r) => r.status)).toEqual([0, 200]);
+    expect([...crm.writes.values()].filter((r) => r.callId === 'call-killed')).toHaveLength(1);
+  }, 60_000);
+
+  it('writes one CRM record for a call enqueued by the worker, the outbox replay and the sweep', async () => {
+    const producer = await producerConnection();
+    const producerQueue = new Queue(QUEUES.crmSync, { connection: producer, defaultJobOptions: crmSyncJobOptions() });
+    try {
+      const callId = 'call-three-sources';
+      // 1: the worker's own record. 2: the same record left in the outbox by a timed-out enqueue.
+      await new CallRecordPublisher(producerQueue, new Outbox(outboxDir), silent).publish(record(callId));
+      await new Outbox(outboxDir).put(record(callId));
+      // 3: the sweep, for a call whose heartbeat went quiet before it was marked ended.
+      const registry = new CallRegistry(producer);
+      await registry.started({ callId, room: `room-${callId}`, deployment: 'acme-dental', startedAt: new Date().toISOString() });
+      crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+      await crmSync.waitForEvent('call_swept', 10_000, (l) => l.callId === callId);
+      await waitUntil('the outbox to drain', () => readdirSync(outboxDir).filter((n) => n.endsWith('.json')).length === 0);
+      await waitUntil('delivery', () => crm.delivered.has(callId));
+      await new Promise((resolve) => setTimeout(resolve, 1000));
+      expect([...crm.writes.values()].filter((r) => r.callId === callId)).toHaveLength(1);
+      // The worker's record won: it carries the outcome, not the sweep's placeholder.
+      expect([...crm.writes.values()].find((r) => r.callId === callId)?.source).toBe('worker');
+    } finally {
+      await producerQueue.close();
+    }
+  }, 30_000);
+
+  it('records a call whose worker died, from the sweep', async () => {
+    const producer = await producerConnection();
+    try {
+      await new CallRegistry(producer).started({ callId: 'call-orphan', room: 'room-orphan', deployment: 'acme-dental', startedAt: new Date().toISOString() });
+    } finally {
+      producer.disconnect();
+    }
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await waitUntil('delivery', () => crm.delivered.has('call-orphan'));
+    const written = [...crm.writes.values()].find((r) => r.callId === 'call-orphan')!;
+    expect(written).toMatchObject({ source: 'sweep', endReason: 'worker_lost', outcome: { disposition: 'unresolved' } });
+  });
+
+  it('moves an unreadable outbox file aside and reports it, delivering the rest', async () => {
+    const outbox = new Outbox(outboxDir);
+    await outbox.put(record('call-outboxed'));
+    writeFileSync(join(outboxDir, 'garbage.json'), '{"callId": 12');
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    await waitUntil('delivery', () => crm.delivered.has('call-outboxed'));
+    const rejected = await crmSync.waitForEvent('outbox_record_rejected', 5000);
+    expect(String(rejected.reason)).toMatch(/^garbage\.json: /);
+    expect(readdirSync(join(outboxDir, 'rejected'))).toEqual(['garbage.json']);
+  });
+
+  it('loses no record when Redis restarts under load: the outbox holds them until it is back', async () => {
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv());
+    const producer = await producerConnection();
+    const producerQueue = new Queue(QUEUES.crmSync, { connection: producer, defaultJobOptions: crmSyncJobOptions() });
+    producerQueue.on('error', () => undefined);
+    const publisher = new CallRecordPublisher(producerQueue, new Outbox(outboxDir), silent);
+    const ids = Array.from({ length: 60 }, (_, i) => `call-load-${i}`);
+    const where: Record<string, number> = { queued: 0, outbox: 0 };
+    try {
+      for (const [i, callId] of ids.entries()) {
+        if (i === 20) await redis.stop(); // clean shutdown, AOF flushed
+        if (i === 40) await startRedisServer();
+        where[await publisher.publish(record(callId))]! += 1;
+        await new Promise((resolve) => setTimeout(resolve, 30));
+      }
+      await waitUntil('every record in the CRM', () => ids.every((id) => crm.delivered.has(id)), 60_000);
+    } finally {
+      await producerQueue.close().catch(() => undefined);
+    }
+    // While Redis was down (and while the connection came back) records went to the outbox.
+    expect(where.outbox).toBeGreaterThanOrEqual(15);
+    expect(where.queued).toBeGreaterThanOrEqual(20);
+    expect(ids.filter((id) => !crm.delivered.has(id))).toEqual([]);
+    expect(crm.duplicates).toEqual([]);
+  }, 90_000);
+
+  it('refuses to start on a Redis that may evict keys', async () => {
+    const admin = new Redis(`redis://127.0.0.1:${redisPort}`);
+    await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');
+    try {
+      const proc = await WorkerProcess.startCrmSync(crmSyncEnv(), { waitUntilReady: false });
+      const { code } = await proc.exited;
+      expect(code).toBe(2);
+      expect(proc.lines.map((l) => l.msg).join('\n')).toMatch(/maxmemory-policy is "allkeys-lru"; queues need "noeviction"/);
+    } finally {
+      await admin.config('SET', 'maxmemory-policy', 'noeviction');
+      admin.disconnect();
+    }
+  });
+});

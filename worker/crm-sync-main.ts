@@ -1,0 +1,69 @@
+import { ConfigError, loadConfig } from './config.js';
+import { crmAdapterFor } from './crm/adapters/index.js';
+import { CrmSyncWorker } from './crm/crm-sync-worker.js';
+import { Outbox } from './crm/outbox.js';
+import { createLogger } from './log.js';
+import { assertNoEviction, connectRedis, redactUrl, RedisPolicyError } from './queues/redis.js';
+
+/**
+ * The crm-sync process: delivers call records from the crm-sync queue to the CRM, replays the
+ * local outbox and sweeps for calls whose worker died. SIGTERM lets running deliveries finish.
+ */
+async function main(): Promise<void> {
+  let config;
+  try {
+    config = loadConfig();
+  } catch (error) {
+    if (error instanceof ConfigError) {
+      console.error(error.message);
+      process.exit(2);
+    }
+    throw error;
+  }
+  const log = createLogger(config.LOG_LEVEL, { role: 'crm-sync' });
+  const check = connectRedis(config.REDIS_URL, 'producer', { connectTimeout: 10_000, lazyConnect: true, retryStrategy: () => null });
+  let connectionError: Error | undefined;
+  check.on('error', (error: Error) => (connectionError = error));
+  try {
+    await check.connect();
+    await assertNoEviction(check, config.REDIS_URL);
+  } catch (error) {
+    const reason = (connectionError ?? (error as Error)).message;
+    console.error(error instanceof RedisPolicyError ? error.message : `REDIS_URL (${redactUrl(config.REDIS_URL)}): cannot reach Redis: ${reason}`);
+    process.exit(2);
+  } finally {
+    check.disconnect();
+  }
+
+  const worker = new CrmSyncWorker({
+    redisUrl: config.REDIS_URL,
+    adapter: crmAdapterFor(config),
+    log,
+    concurrency: config.VOICEFLEET_CRM_CONCURRENCY,
+    lockDurationMs: config.VOICEFLEET_CRM_LOCK_MS,
+    backoff: { baseMs: config.VOICEFLEET_CRM_BACKOFF_BASE_MS, maxDelayMs: config.VOICEFLEET_CRM_BACKOFF_MAX_MS },
+    outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR),
+    staleCallMs: config.VOICEFLEET_STALE_CALL_MS,
+    maintenanceEveryMs: config.VOICEFLEET_SWEEP_EVERY_MS,
+  });
+  worker.start();
+  await worker.maintain();
+
+  let closing = false;
+  const shutdown = (signal: string) => {
+    if (closing) return;
+    closing = true;
+    log.info({ event: 'crm_sync_stopping', signal }, 'crm-sync stopping after running deliveries');
+    worker
+      .close()
+      .then(() => process.exit(0))
+      .catch((error: Error) => {
+        log.error({ event: 'crm_sync_stop_failed', error: error.message }, 'crm-sync did not stop cleanly');
+        process.exit(1);
+      });
+  };
+  process.on('SIGTERM', () => shutdown('SIGTERM'));
+  process.on('SIGINT', () => shutdown('SIGINT'));
+}
+
+void main();

@@ -1,0 +1,64 @@
+import type { Redis } from 'ioredis';
+
+const LIVE = 'voicefleet:calls:live';
+const callKey = (callId: string) => `voicefleet:call:${callId}`;
+const RETENTION_S = 7 * 24 * 3600;
+
+export interface LiveCall {
+  callId: string;
+  room: string;
+  deployment: string;
+  startedAt: string;
+  lastSeenAt: string;
+}
+
+/**
+ * Which calls are live, by heartbeat. A job process heartbeats its call; when it dies (crash,
+ * OOM, kill -9) the heartbeats stop, and the crm-sync sweep writes the call a record of its own.
+ * Nothing else tells us: the framework's shutdown callbacks and LiveKit webhooks can both be
+ * skipped or dropped.
+ */
+export class CallRegistry {
+  constructor(private readonly redis: Redis) {}
+
+  async started(call: { callId: string; room: string; deployment: string; startedAt: string }): Promise<void> {
+    await this.redis
+      .multi()
+      .hset(callKey(call.callId), { room: call.room, deployment: call.deployment, startedAt: call.startedAt, state: 'live' })
+      .expire(callKey(call.callId), RETENTION_S)
+      .zadd(LIVE, Date.now(), call.callId)
+      .exec();
+  }
+
+  async heartbeat(callId: string): Promise<void> {
+    await this.redis.zadd(LIVE, 'XX', Date.now(), callId);
+  }
+
+  /** The call ended and its record is queued (or in the outbox): the sweep leaves it alone. */
+  async ended(callId: string): Promise<void> {
+    await this.redis.multi().hset(callKey(callId), { state: 'ended', endedAt: new Date().toISOString() }).zrem(LIVE, callId).exec();
+  }
+
+  /** Live calls whose last heartbeat is older than `staleMs`. */
+  async stale(staleMs: number): Promise<LiveCall[]> {
+    const ids = await this.redis.zrangebyscore(LIVE, 0, Date.now() - staleMs, 'WITHSCORES', 'LIMIT', 0, 100);
+    const calls: LiveCall[] = [];
+    for (let i = 0; i < ids.length; i += 2) {
+      const callId = ids[i]!;
+      const fields = await this.redis.hgetall(callKey(callId));
+      calls.push({
+        callId,
+        room: fields.room ?? 'unknown',
+        deployment: fields.deployment ?? 'unknown',
+        startedAt: fields.startedAt ?? new Date(Number(ids[i + 1])).toISOString(),
+        lastSeenAt: new Date(Number(ids[i + 1])).toISOString(),
+      });
+    }
+    return calls;
+  }
+
+  /** Takes a stale call off the live set; true for the one sweeper that got it. */
+  async claimStale(callId: string): Promise<boolean> {
+    return (await this.redis.zrem(LIVE, callId)) === 1;
+  }
+}
