@@ -1,4 +1,7 @@
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { execFileSync } from 'node:child_process';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join as joinPath } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../agents/workflows.js';
@@ -114,6 +117,32 @@ describe('agent worker answering WebRTC callers', () => {
       writeFileSync('test-artifacts/barge-in.json', JSON.stringify({ stopMs, reply }, null, 2));
     } finally {
       await caller.hangUp();
+    }
+  });
+
+  it('carries on after a cough: a short noise pauses the agent at most, and the answer is finished', async () => {
+    const dir = mkdtempSync(joinPath(tmpdir(), 'voicefleet-cough-'));
+    const cough = joinPath(dir, 'cough.wav');
+    // 250 ms of loud pink noise with a fast decay: a cough or a bump of the handset.
+    execFileSync('sox', ['-D', '-n', '-r', '16000', '-b', '16', '-c', '1', cough, 'synth', '0.25', 'pinknoise', 'fade', 'q', '0.01', '0.25', '0.2', 'vol', '0.6']);
+    const caller = await join();
+    try {
+      await caller.greeting(30_000);
+      await caller.waitForAgentToFinish();
+      await caller.say('what are your opening hours');
+      await caller.waitForAgentSpeech(30_000);
+      await new Promise((resolve) => setTimeout(resolve, 1200));
+      await caller.say(cough);
+      // The whole answer is still heard, and nothing else is said in between.
+      await caller.waitForAgentTranscript(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours'), 30_000);
+      await caller.waitForAgentToFinish(30_000);
+      const replies = worker.lines.filter((l) => l.event === 'workflow_reply' && l.room === caller.roomName).map((l) => l.intent);
+      expect(replies).toEqual(['faq:hours']);
+      const turns = worker.lines.filter((l) => l.event === 'agent_turn' && l.room === caller.roomName);
+      expect(turns.at(-1)?.interrupted).toBe(false);
+    } finally {
+      await caller.hangUp();
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 

@@ -1,4 +1,6 @@
 import { Queue } from 'bullmq';
+import { createHash } from 'node:crypto';
+import { AccessToken } from 'livekit-server-sdk';
 import { Redis } from 'ioredis';
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -11,6 +13,7 @@ import type { CallRecord } from '../worker/crm/call-record.js';
 import { Outbox } from '../worker/crm/outbox.js';
 import { CallRecordPublisher } from '../worker/crm/record-publisher.js';
 import { CallRegistry } from '../worker/queues/call-registry.js';
+import { DEV_API_KEY, DEV_API_SECRET } from '../worker/config.js';
 import { callRecordJobId, crmSyncJobOptions, QUEUES } from '../worker/queues/queues.js';
 import { connectRedis } from '../worker/queues/redis.js';
 import { CrmStub } from './support/crm-stub.js';
@@ -55,8 +58,11 @@ function record(callId: string, overrides: Partial<CallRecord> = {}): CallRecord
   };
 }
 
+let webhookPort: number;
+
 function crmSyncEnv(extra: Record<string, string> = {}): Record<string, string> {
   return {
+    VOICEFLEET_WEBHOOK_PORT: String(webhookPort),
     REDIS_URL: `redis://127.0.0.1:${redisPort}`,
     VOICEFLEET_CRM: 'webhook',
     VOICEFLEET_CRM_WEBHOOK_URL: crm.url,
@@ -105,6 +111,7 @@ describe('crm-sync', () => {
 
   beforeAll(async () => {
     redisPort = await freePort();
+    webhookPort = await freePort();
     redisDir = mkdtempSync(join(tmpdir(), 'voicefleet-crm-redis-'));
     await startRedisServer();
     crm = await CrmStub.start(SECRET);
@@ -263,6 +270,38 @@ describe('crm-sync', () => {
     expect(ids.filter((id) => !crm.delivered.has(id))).toEqual([]);
     expect(crm.duplicates).toEqual([]);
   }, 90_000);
+
+  it('takes LiveKit webhooks signed over the raw body, once per event id, and sweeps the orphaned call of a finished room early', async () => {
+    const producer = await producerConnection();
+    try {
+      await new CallRegistry(producer).started({ callId: 'call-room-gone', room: 'room-gone', deployment: 'acme-dental', startedAt: new Date().toISOString() });
+    } finally {
+      producer.disconnect();
+    }
+    // A long stale period: without the webhook the sweep would not touch this call in this test.
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv({ VOICEFLEET_STALE_CALL_MS: '600000' }));
+    await crmSync.waitForEvent('webhooks_listening', 10_000);
+    const body = JSON.stringify({ event: 'room_finished', id: 'EV_test_1', createdAt: String(Math.floor(Date.now() / 1000)), room: { name: 'room-gone', sid: 'RM_1' } });
+    const post = async (payload: string, secret = DEV_API_SECRET, signed = payload) => {
+      const token = new AccessToken(DEV_API_KEY, secret);
+      token.sha256 = createHash('sha256').update(signed).digest('base64');
+      return fetch(`http://127.0.0.1:${webhookPort}/livekit/webhook`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/webhook+json', authorization: await token.toJwt() },
+        body: payload,
+      });
+    };
+    expect((await post(body)).status).toBe(200);
+    expect((await post(body)).status).toBe(200); // LiveKit's retry of the same event
+    expect((await post(body, 'not-the-secret-not-the-secret-0000')).status).toBe(401);
+    expect((await post(body.replace('room-gone', 'room-else'), DEV_API_SECRET, body)).status).toBe(401); // body changed after signing
+    expect(crmSync.countEvents('webhook_received')).toBe(1);
+    expect(crmSync.countEvents('webhook_rejected')).toBe(2);
+    await crmSync.waitForEvent('call_room_finished', 5000, (l) => l.callId === 'call-room-gone');
+    // The grace period (10 s) lets the worker's own record arrive first; then the sweep writes one.
+    await waitUntil('the sweep to record the call', () => crm.delivered.has('call-room-gone'), 20_000);
+    expect([...crm.writes.values()].find((r) => r.callId === 'call-room-gone')?.endReason).toBe('worker_lost');
+  }, 40_000);
 
   it('refuses to start on a Redis that may evict keys', async () => {
     const admin = new Redis(`redis://127.0.0.1:${redisPort}`);

@@ -23,6 +23,7 @@ async function startFleet(): Promise<Fleet> {
       VOICEFLEET_REDIS_PORT: String(ports.redis),
       VOICEFLEET_LIVEKIT_PORT: String(ports.livekit),
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
+      VOICEFLEET_WEBHOOK_PORT: String(await freePort()),
       VOICEFLEET_RTC_UDP_PORT_START: String(41000 + Math.floor(Math.random() * 80) * 200),
       VOICEFLEET_AGENT_NAME: `vf-fleet-${randomUUID().slice(0, 6)}`,
     },

@@ -106,6 +106,10 @@ export const configSchema = z.object({
   VOICEFLEET_OUTBOX_DIR: z.string().min(1).default('.local/outbox'),
   /** A live call with no heartbeat for this long lost its worker; the sweep records it. */
   VOICEFLEET_STALE_CALL_MS: positiveMs.default(60_000),
+  /** crm-sync's HTTP port for LiveKit webhooks (room_finished speeds up the sweep). */
+  VOICEFLEET_WEBHOOK_PORT: port.default(8090),
+  /** Interface it binds: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
+  VOICEFLEET_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
   /** How often crm-sync replays the outbox and sweeps for lost calls. */
   VOICEFLEET_SWEEP_EVERY_MS: positiveMs.default(5000),
 });

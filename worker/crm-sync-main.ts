@@ -1,8 +1,10 @@
 import { ConfigError, loadConfig } from './config.js';
 import { crmAdapterFor } from './crm/adapters/index.js';
 import { CrmSyncWorker } from './crm/crm-sync-worker.js';
+import { startLiveKitWebhooks } from './crm/livekit-webhooks.js';
 import { Outbox } from './crm/outbox.js';
 import { createLogger } from './log.js';
+import { CallRegistry } from './queues/call-registry.js';
 import { assertNoEviction, connectRedis, redactUrl, RedisPolicyError } from './queues/redis.js';
 
 /**
@@ -49,13 +51,33 @@ async function main(): Promise<void> {
   worker.start();
   await worker.maintain();
 
+  const webhookRedis = connectRedis(config.REDIS_URL, 'worker');
+  webhookRedis.on('error', (error: Error) => log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable'));
+  const webhooks = await startLiveKitWebhooks({
+    host: config.VOICEFLEET_WEBHOOK_HOST,
+    port: config.VOICEFLEET_WEBHOOK_PORT,
+    apiKey: config.LIVEKIT_API_KEY,
+    apiSecret: config.LIVEKIT_API_SECRET,
+    redis: webhookRedis,
+    registry: new CallRegistry(webhookRedis),
+    staleCallMs: config.VOICEFLEET_STALE_CALL_MS,
+    graceMs: 10_000,
+    log,
+  }).catch((error: Error) => {
+    console.error(`VOICEFLEET_WEBHOOK_PORT: cannot listen on ${config.VOICEFLEET_WEBHOOK_HOST}:${config.VOICEFLEET_WEBHOOK_PORT}: ${error.message}`);
+    process.exit(2);
+  });
+  log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook');
+
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ event: 'crm_sync_stopping', signal }, 'crm-sync stopping after running deliveries');
+    webhooks.server.close();
     worker
       .close()
+      .then(() => webhookRedis.quit())
       .then(() => process.exit(0))
       .catch((error: Error) => {
         log.error({ event: 'crm_sync_stop_failed', error: error.message }, 'crm-sync did not stop cleanly');

@@ -12,12 +12,15 @@ export function sessionTurnHandling(narrowband: boolean): TurnHandling {
     // bounds how long a caller who has stopped waits when the model stays unsure.
     endpointing: { minDelay: 400, maxDelay: 1500 },
     interruption: {
-      // Line noise and breaths on phone audio trip a short threshold; web microphones are cleaner.
-      minDuration: narrowband ? 600 : 500,
+      // Voice over the agent pauses its audio after this much speech (it is not cancelled yet):
+      // short, so a caller who talks over the agent is heard at once. Phone lines carry more
+      // clicks and breaths than web microphones, hence the longer floor there.
+      minDuration: narrowband ? 300 : 200,
+      // A pause with no words behind it (a cough, a bump, "mm") resumes the answer where it
+      // stopped. The local recognizer transcribes an utterance a few hundred milliseconds after
+      // it ends; the timeout leaves room for that so a real interruption is not resumed over.
       resumeFalseInterruption: true,
-      // The local recognizer transcribes an utterance only after it ends; a caller's real
-      // interruption must not be taken for a cough just because its words are still coming.
-      falseInterruptionTimeout: 3500,
+      falseInterruptionTimeout: 1500,
     },
     preemptiveGeneration: { enabled: true },
   };

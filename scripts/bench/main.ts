@@ -5,6 +5,7 @@ import { startTestStack, type TestStack } from '../../test/support/servers.js';
 import { OpenAICompatibleServer, type StubMode } from '../../test/support/openai-compatible-server.js';
 import { WorkerProcess } from '../../test/support/worker-process.js';
 import { Caller } from '../../worker/testing/caller.js';
+import { queuesBench } from './queues.js';
 import { figure, progress, writeResult } from './results.js';
 
 /**
@@ -13,10 +14,12 @@ import { figure, progress, writeResult } from './results.js';
  *
  *   npm run bench -- --suite barge-in --trials 20
  *   npm run bench -- --suite provider-failure --trials 3
+ *   npm run bench -- --suite queues --trials 2000      (call records through CRM sync)
  *   npm run bench                      (every suite, default trials)
  */
-const SUITES = ['barge-in', 'provider-failure'] as const;
+const SUITES = ['barge-in', 'provider-failure', 'queues'] as const;
 type Suite = (typeof SUITES)[number];
+const DEFAULT_TRIALS: Record<Suite, number> = { 'barge-in': 20, 'provider-failure': 3, queues: 2000 };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -26,15 +29,17 @@ async function main(): Promise<void> {
   for (const suite of suites) {
     if (!SUITES.includes(suite)) throw new Error(`--suite must be one of ${SUITES.join(', ')}`);
   }
-  const stack = await startTestStack();
+  // The queue suite needs only Redis (it starts its own); the others need the whole stack.
+  const stack = suites.some((s) => s !== 'queues') ? await startTestStack() : undefined;
   try {
     for (const suite of suites) {
-      const trials = Number(values.trials ?? (suite === 'barge-in' ? 20 : 3));
-      const path = suite === 'barge-in' ? await bargeIn(stack, trials) : await providerFailure(stack, trials);
+      const trials = Number(values.trials ?? DEFAULT_TRIALS[suite]);
+      const path =
+        suite === 'barge-in' ? await bargeIn(stack!, trials) : suite === 'provider-failure' ? await providerFailure(stack!, trials) : await queuesBench(trials, 8);
       console.log(`${suite}: ${path}`);
     }
   } finally {
-    await stack.stop();
+    await stack?.stop();
   }
 }
 

@@ -8,6 +8,7 @@ import { PROJECT_ROOT } from '../fleet/servers.js';
 export interface Figure {
   p50: number;
   p95: number;
+  p99: number;
   max: number;
   n: number;
   unit: string;
@@ -16,7 +17,7 @@ export interface Figure {
 export function figure(samples: readonly number[], unit = 'ms'): Figure {
   const sorted = [...samples].sort((a, b) => a - b);
   const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)] ?? NaN;
-  return { p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), max: Math.round(sorted.at(-1) ?? NaN), n: sorted.length, unit };
+  return { p50: Math.round(at(0.5)), p95: Math.round(at(0.95)), p99: Math.round(at(0.99)), max: Math.round(sorted.at(-1) ?? NaN), n: sorted.length, unit };
 }
 
 export interface BenchResult {

@@ -11,6 +11,8 @@ export interface LiveKitPorts {
   udpPortStart: number;
   udpPortEnd: number;
   redisAddress: string;
+  /** Where livekit-server posts room and participant events (signed with this API key). */
+  webhook?: { url: string; apiKey: string };
 }
 
 export const DEFAULT_LIVEKIT_PORTS: LiveKitPorts = {
@@ -19,11 +21,14 @@ export const DEFAULT_LIVEKIT_PORTS: LiveKitPorts = {
   udpPortStart: 50000,
   udpPortEnd: 50100,
   redisAddress: '127.0.0.1:6379',
+  // The crm-sync process receives them (VOICEFLEET_WEBHOOK_PORT); the key is the dev key's name.
+  webhook: { url: 'http://127.0.0.1:8090/livekit/webhook', apiKey: 'devkey' },
 };
 
 export function livekitConfigYaml(p: LiveKitPorts): string {
   return `# livekit-server configuration for the local fleet (written by scripts/fleet/livekit-config.ts).
-# API keys come from the LIVEKIT_KEYS environment variable ("key: secret"), never from this file.
+# API secrets come from the LIVEKIT_KEYS environment variable ("key: secret"), never from this file;
+# the webhook section names the key its requests are signed with.
 port: ${p.port}
 bind_addresses:
   - 127.0.0.1
@@ -38,5 +43,13 @@ redis:
 logging:
   json: true
   level: info
-`;
+${
+  p.webhook
+    ? `webhook:
+  api_key: ${p.webhook.apiKey}
+  urls:
+    - ${p.webhook.url}
+`
+    : ''
+}`;
 }

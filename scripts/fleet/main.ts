@@ -127,6 +127,7 @@ async function main(): Promise<void> {
   const livekit = await startLiveKit({
     ports: {
       ...DEFAULT_LIVEKIT_PORTS,
+      webhook: { url: `http://127.0.0.1:${config.VOICEFLEET_WEBHOOK_PORT}/livekit/webhook`, apiKey: config.LIVEKIT_API_KEY },
       port: livekitPort,
       rtcTcpPort: livekitPort + 1,
       udpPortStart: config.VOICEFLEET_RTC_UDP_PORT_START,

@@ -59,14 +59,22 @@ export class CrmStub {
 
   async #handle(headers: Record<string, string | string[] | undefined>, body: string, res: ServerResponse): Promise<void> {
     this.#open.add(res);
-    res.on('close', () => this.#open.delete(res));
+    // The sender hung up before hearing an answer (killed, timed out).
+    let senderGone = false;
+    res.on('close', () => {
+      this.#open.delete(res);
+      if (res.writableEnded) return;
+      senderGone = true;
+      // Status 0: the sender never heard an answer (a write may have been applied all the same).
+      this.requests.push({ key: String(headers['idempotency-key'] ?? ''), status: 0 });
+    });
     const key = String(headers['idempotency-key'] ?? '');
     const answer = (status: number, text = '') => {
       this.requests.push({ key, status });
       res.writeHead(status, { 'content-type': 'application/json', 'x-record-id': `rec_${key}` }).end(text);
     };
     if (this.holdMs > 0) await new Promise((resolve) => setTimeout(resolve, this.holdMs));
-    if (res.destroyed) return;
+    if (senderGone) return;
     const timestamp = String(headers['x-voicefleet-timestamp'] ?? '');
     const expected = `sha256=${createHmac('sha256', this.secret).update(`${timestamp}.${body}`).digest('hex')}`;
     const given = String(headers['x-voicefleet-signature'] ?? '');
@@ -82,8 +90,7 @@ export class CrmStub {
     // Idempotency: a key seen before changes nothing and answers as before.
     if (!this.writes.has(key)) this.writes.set(key, JSON.parse(body) as Record<string, unknown>);
     if (this.holdAfterWriteMs > 0) await new Promise((resolve) => setTimeout(resolve, this.holdAfterWriteMs));
-    // Status 0: applied, but the sender was gone before it heard so.
-    if (res.destroyed) return void this.requests.push({ key, status: 0 });
+    if (senderGone) return;
     answer(200, '{"ok":true}');
   }
 }

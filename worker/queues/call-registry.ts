@@ -2,6 +2,7 @@ import type { Redis } from 'ioredis';
 
 const LIVE = 'voicefleet:calls:live';
 const callKey = (callId: string) => `voicefleet:call:${callId}`;
+const roomKey = (room: string) => `voicefleet:room:${room}`;
 const RETENTION_S = 7 * 24 * 3600;
 
 export interface LiveCall {
@@ -26,6 +27,7 @@ export class CallRegistry {
       .multi()
       .hset(callKey(call.callId), { room: call.room, deployment: call.deployment, startedAt: call.startedAt, state: 'live' })
       .expire(callKey(call.callId), RETENTION_S)
+      .set(roomKey(call.room), call.callId, 'EX', RETENTION_S)
       .zadd(LIVE, Date.now(), call.callId)
       .exec();
   }
@@ -55,6 +57,19 @@ export class CallRegistry {
       });
     }
     return calls;
+  }
+
+  /**
+   * LiveKit says the call's room is gone. If its worker has not marked the call ended, the sweep
+   * looks at it `graceMs` from now instead of after the full stale period: the worker's own
+   * record still wins if it arrives in that time. Returns the call id when one was live.
+   */
+  async roomFinished(room: string, staleMs: number, graceMs: number): Promise<string | undefined> {
+    const callId = await this.redis.get(roomKey(room));
+    if (!callId) return undefined;
+    // LT: only ever brings the sweep closer, never pushes it back. XX: only a call still live.
+    const changed = await this.redis.zadd(LIVE, 'XX', 'LT', 'CH', Date.now() - staleMs + graceMs, callId);
+    return changed === 1 ? callId : undefined;
   }
 
   /** Takes a stale call off the live set; true for the one sweeper that got it. */
