@@ -110,6 +110,22 @@ export const configSchema = z.object({
   VOICEFLEET_WEBHOOK_PORT: port.default(8090),
   /** Interface it binds: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
   VOICEFLEET_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Outbound SIP trunk the dialer places calls through (livekit-sip); the dialer needs it. */
+  VOICEFLEET_SIP_OUTBOUND_TRUNK_ID: z.string().regex(/^ST_[A-Za-z0-9]+$/, 'must be a LiveKit SIP trunk id such as ST_abc123').optional(),
+  /** E.164 prefixes the dialer may call, comma-separated. */
+  VOICEFLEET_DIAL_ALLOW_PREFIXES: z
+    .string()
+    .default('+1')
+    .transform((v) => v.split(',').map((p) => p.trim()).filter(Boolean))
+    .refine((list) => list.every((p) => /^\+\d{1,6}$/.test(p)), 'must be comma-separated prefixes such as +1,+44'),
+  /** Outbound calls placed at once; keep at or below the fleet's free call slots. */
+  VOICEFLEET_DIAL_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(4),
+  /** Calls started per minute on the trunk. */
+  VOICEFLEET_DIAL_MAX_PER_MINUTE: z.coerce.number().int().min(1).max(6000).default(30),
+  VOICEFLEET_DIAL_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(10).default(3),
+  /** Wait after a first busy / no answer / voicemail; each later retry waits 4x longer. */
+  VOICEFLEET_DIAL_RETRY_BASE_MS: positiveMs.default(900_000),
+  VOICEFLEET_DIAL_RINGING_TIMEOUT_S: z.coerce.number().int().min(5).max(120).default(30),
   /** How often crm-sync replays the outbox and sweeps for lost calls. */
   VOICEFLEET_SWEEP_EVERY_MS: positiveMs.default(5000),
 });
