@@ -1,4 +1,4 @@
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -202,6 +202,14 @@ describe('outbound dialer', () => {
     const waiting = await d.queue.getJobs(['delayed']);
     expect(waiting.map((j) => j.data.to).sort()).toEqual(['+15550000201', '+15550000202']);
     expect(waiting.find((j) => j.data.to === '+15550000201')?.data.context).toEqual({ contactName: 'Ann', appointment: { bookingId: 'bk_aaaa1111', slotId: '2026-12-01T09:00' } });
+  });
+
+  it('the dialer process refuses to start without an outbound trunk, naming the key', () => {
+    const env: NodeJS.ProcessEnv = { ...process.env, REDIS_URL: `redis://127.0.0.1:${port}` };
+    delete env.VOICEFLEET_SIP_OUTBOUND_TRUNK_ID;
+    const run = spawnSync(process.execPath, ['--import', 'tsx', 'worker/dialer-main.ts'], { env, encoding: 'utf8' });
+    expect(run.status).toBe(2);
+    expect(run.stderr).toMatch(/^VOICEFLEET_SIP_OUTBOUND_TRUNK_ID: required to place calls/);
   });
 
   it('cancels a waiting call', async () => {

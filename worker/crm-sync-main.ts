@@ -1,41 +1,20 @@
-import { ConfigError, loadConfig } from './config.js';
 import { crmAdapterFor } from './crm/adapters/index.js';
 import { CrmSyncWorker } from './crm/crm-sync-worker.js';
 import { startLiveKitWebhooks } from './crm/livekit-webhooks.js';
 import { Outbox } from './crm/outbox.js';
 import { createLogger } from './log.js';
 import { CallRegistry } from './queues/call-registry.js';
-import { assertNoEviction, connectRedis, redactUrl, RedisPolicyError } from './queues/redis.js';
+import { loadConfigOrExit, requireQueueRedisOrExit } from './process-startup.js';
+import { connectRedis } from './queues/redis.js';
 
 /**
  * The crm-sync process: delivers call records from the crm-sync queue to the CRM, replays the
  * local outbox and sweeps for calls whose worker died. SIGTERM lets running deliveries finish.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   const log = createLogger(config.LOG_LEVEL, { role: 'crm-sync' });
-  const check = connectRedis(config.REDIS_URL, 'producer', { connectTimeout: 10_000, lazyConnect: true, retryStrategy: () => null });
-  let connectionError: Error | undefined;
-  check.on('error', (error: Error) => (connectionError = error));
-  try {
-    await check.connect();
-    await assertNoEviction(check, config.REDIS_URL);
-  } catch (error) {
-    const reason = (connectionError ?? (error as Error)).message;
-    console.error(error instanceof RedisPolicyError ? error.message : `REDIS_URL (${redactUrl(config.REDIS_URL)}): cannot reach Redis: ${reason}`);
-    process.exit(2);
-  } finally {
-    check.disconnect();
-  }
+  await requireQueueRedisOrExit(config);
 
   const worker = new CrmSyncWorker({
     redisUrl: config.REDIS_URL,

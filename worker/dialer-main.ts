@@ -1,41 +1,20 @@
-import { ConfigError, loadConfig } from './config.js';
 import { LiveKitCallPlacer } from './dialer/call-placer.js';
 import { Dialer } from './dialer/dialer.js';
 import { createLogger } from './log.js';
-import { assertNoEviction, connectRedis, redactUrl, RedisPolicyError } from './queues/redis.js';
+import { loadConfigOrExit, requireQueueRedisOrExit } from './process-startup.js';
 
 /**
  * The outbound dialer process: takes calls off the `calls` queue and places them through
  * livekit-sip's outbound trunk when their window opens. SIGTERM lets calls being placed finish.
  */
 async function main(): Promise<void> {
-  let config;
-  try {
-    config = loadConfig();
-  } catch (error) {
-    if (error instanceof ConfigError) {
-      console.error(error.message);
-      process.exit(2);
-    }
-    throw error;
-  }
+  const config = loadConfigOrExit();
   if (!config.VOICEFLEET_SIP_OUTBOUND_TRUNK_ID) {
     console.error('VOICEFLEET_SIP_OUTBOUND_TRUNK_ID: required to place calls (create an outbound trunk with `lk sip outbound create`, see infra/sip/)');
     process.exit(2);
   }
   const log = createLogger(config.LOG_LEVEL, { role: 'dialer' });
-  const check = connectRedis(config.REDIS_URL, 'producer', { lazyConnect: true, retryStrategy: () => null });
-  let connectionError: Error | undefined;
-  check.on('error', (error: Error) => (connectionError = error));
-  try {
-    await check.connect();
-    await assertNoEviction(check, config.REDIS_URL);
-  } catch (error) {
-    console.error(error instanceof RedisPolicyError ? error.message : `REDIS_URL (${redactUrl(config.REDIS_URL)}): cannot reach Redis: ${(connectionError ?? (error as Error)).message}`);
-    process.exit(2);
-  } finally {
-    check.disconnect();
-  }
+  await requireQueueRedisOrExit(config);
 
   const dialer = new Dialer({
     redisUrl: config.REDIS_URL,

@@ -1,10 +1,10 @@
 import { redactSensitive } from '../guardrails/redact.js';
 import type { BusinessProfile } from '../receptionist/business-profile.js';
 import { lastAgentText } from '../workflow/history.js';
-import { NO, normalizeUtterance, YES } from '../workflow/intents.js';
+import { NO, normalizeUtterance } from '../workflow/intents.js';
 import { parseAmount } from '../workflow/numbers.js';
 import type { OutcomeFields } from '../workflow/outcome.js';
-import { commonPhrases, matchCommonIntent } from '../workflow/phrases.js';
+import { callControlReply, commonPhrases } from '../workflow/phrases.js';
 import type { Turn, Workflow, WorkflowReply } from '../workflow/types.js';
 import { scoreLead, type LeadFields } from './score.js';
 
@@ -99,17 +99,10 @@ export function createLeadQualificationWorkflow(profile: BusinessProfile, option
   }
 
   function respond(history: readonly Turn[], userText: string): WorkflowReply {
-    const normalized = normalizeUtterance(userText);
-    const commonIntent = matchCommonIntent(userText);
     const last = lastAgentText(history);
-
-    if (commonIntent === 'human') return { text: say.transferring, intent: 'human', action: 'transfer_to_human' };
-    if (commonIntent === 'goodbye') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
-    if (last.endsWith(say.anythingElse)) {
-      if (NO.test(normalized) || commonIntent === 'thanks') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
-      if (YES.test(normalized)) return { text: 'Sure, what else can I help with?', intent: 'anything_else' };
-      return { text: `Thank you, I have noted that for our team. ${say.anythingElse}`, intent: 'noted' };
-    }
+    const control = callControlReply(userText, last, say);
+    if (control) return control;
+    if (last.endsWith(say.anythingElse)) return { text: `Thank you, I have noted that for our team. ${say.anythingElse}`, intent: 'noted' };
 
     // Handed over mid-sentence, the caller's first words are their need.
     const asked = questionOf(last) ?? (last === '' ? 'need' : undefined);

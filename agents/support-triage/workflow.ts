@@ -1,10 +1,10 @@
 import { redactSensitive } from '../guardrails/redact.js';
 import type { BusinessProfile } from '../receptionist/business-profile.js';
 import { lastAgentText, lastToolOutput, userTexts } from '../workflow/history.js';
-import { matchIntent, NO, normalizeUtterance, YES, type IntentPattern } from '../workflow/intents.js';
+import { matchIntent, NO, normalizeUtterance, type IntentPattern } from '../workflow/intents.js';
 import { parseDigitString } from '../workflow/numbers.js';
 import type { OutcomeFields } from '../workflow/outcome.js';
-import { commonPhrases, matchCommonIntent } from '../workflow/phrases.js';
+import { callControlReply, commonPhrases } from '../workflow/phrases.js';
 import type { Turn, Workflow, WorkflowReply } from '../workflow/types.js';
 import { CREATE_TICKET, TICKET_TOOLS, type TicketRequest } from './tickets.js';
 
@@ -69,16 +69,9 @@ export function createSupportTriageWorkflow(profile: BusinessProfile, options: {
 
   function respond(history: readonly Turn[], userText: string): WorkflowReply {
     const normalized = normalizeUtterance(userText);
-    const commonIntent = matchCommonIntent(userText);
     const last = lastAgentText(history);
-
-    if (commonIntent === 'human') return { text: say.transferring, intent: 'human', action: 'transfer_to_human' };
-    if (commonIntent === 'goodbye') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
-
-    if (last.endsWith(say.anythingElse)) {
-      if (NO.test(normalized) || commonIntent === 'thanks') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
-      if (YES.test(normalized) && normalized.split(' ').length <= 3) return { text: 'Sure, what else can I help with?', intent: 'anything_else' };
-    }
+    const control = callControlReply(userText, last, say);
+    if (control) return control;
 
     if (last === say.askAccount || last === say.accountAgain) {
       const account = parseDigitString(userText);

@@ -1,4 +1,5 @@
-import { matchIntent, type IntentPattern } from './intents.js';
+import { matchIntent, NO, normalizeUtterance, YES, type IntentPattern } from './intents.js';
+import type { WorkflowReply } from './types.js';
 
 /**
  * Sentences every workflow shares. They are fixed so that a workflow can read the step a call is
@@ -42,3 +43,22 @@ export const HANDOFF_TO_WORKFLOW = 'handoff_to_workflow';
 /** What the caller hears when no person can be reached: a promised callback, never dead air. */
 export const TRANSFER_FAILED =
   'I am sorry, no one from our team can take your call right now. I have asked them to call you back as soon as possible. Is there anything else I can help you with?';
+
+/**
+ * The replies every step of a workflow gives alike: a person on request, goodbye on goodbye, and
+ * the answer to "anything else?". Undefined when the workflow's own step decides.
+ */
+export function callControlReply(
+  userText: string,
+  lastAgentText: string,
+  say: ReturnType<typeof commonPhrases>,
+): WorkflowReply | undefined {
+  const commonIntent = matchCommonIntent(userText);
+  if (commonIntent === 'human') return { text: say.transferring, intent: 'human', action: 'transfer_to_human' };
+  if (commonIntent === 'goodbye') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
+  if (!lastAgentText.endsWith(say.anythingElse)) return undefined;
+  const normalized = normalizeUtterance(userText);
+  if (NO.test(normalized) || commonIntent === 'thanks') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
+  if (YES.test(normalized) && normalized.split(' ').length <= 3) return { text: 'Sure, what else can I help with?', intent: 'anything_else' };
+  return undefined;
+}

@@ -68,6 +68,11 @@ export class StallGuardTTS extends tts.TTS {
 class GuardedTTS extends tts.TTS {
   readonly inner: tts.TTS;
   readonly firstAudioTimeoutMs: number;
+  /**
+   * After a failure, the next sentences fail at once until then: a reply of three sentences
+   * would otherwise wait out the deadline three times before the fallback adapter moves on.
+   */
+  trippedUntil = 0;
   override label: string;
 
   constructor(inner: tts.TTS, firstAudioTimeoutMs: number) {
@@ -88,6 +93,9 @@ class GuardedTTS extends tts.TTS {
   }
 }
 
+/** How long a failed cloud TTS is skipped; the fallback adapter's recovery probes continue. */
+const TRIP_MS = 10_000;
+
 class GuardedChunkedStream extends tts.ChunkedStream {
   label = 'voicefleet.StallGuardTTS';
   readonly #owner: GuardedTTS;
@@ -98,6 +106,18 @@ class GuardedChunkedStream extends tts.ChunkedStream {
   }
 
   protected async run(): Promise<void> {
+    if (Date.now() < this.#owner.trippedUntil) {
+      throw new APIConnectionError({ message: `${this.#owner.label}: skipped, it failed moments ago` });
+    }
+    try {
+      await this.#synthesize();
+    } catch (error) {
+      this.#owner.trippedUntil = Date.now() + TRIP_MS;
+      throw error;
+    }
+  }
+
+  async #synthesize(): Promise<void> {
     // Aborting this controller cancels the provider's HTTP request, not only our reading of it.
     const cancel = new AbortController();
     const signal = AbortSignal.any([this.abortSignal, cancel.signal]);

@@ -8,7 +8,8 @@ import { buildTTSFallback } from './session-providers.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 
-const SENTENCE = 'We are open Monday to Friday from 8 AM to 6 PM.';
+// Two sentences, as most replies are: a stalled cloud must cost its deadline once, not per sentence.
+const SENTENCE = 'We are open Monday to Friday from 8 AM to 6 PM. Is there anything else I can help you with?';
 
 /**
  * The real OpenAI TTS plugin against a local endpoint, with the local TTS behind it in the
@@ -59,8 +60,9 @@ describe('OpenAI TTS with the local TTS as fallback', () => {
     const before = stub.speechRequests;
     const { provider, unrecoverable } = build();
     const { audioMs } = await speak(provider);
-    expect(stub.speechRequests).toBe(before + 1);
-    expect(audioMs).toBeCloseTo(SPEECH_TONE_MS, -1);
+    // One request per sentence, each answered with the stub's tone.
+    expect(stub.speechRequests).toBe(before + 2);
+    expect(audioMs).toBeCloseTo(2 * SPEECH_TONE_MS, -1);
     expect(unrecoverable).toEqual([]);
     await provider.close();
   });
@@ -73,8 +75,8 @@ describe('OpenAI TTS with the local TTS as fallback', () => {
       const { provider, unrecoverable, timeoutMs } = build();
       const { firstAudioMs, audioMs } = await speak(provider);
       expect(stub.speechRequests).toBeGreaterThan(before);
-      // The local voice reads the whole sentence: far longer than the cloud's tone.
-      expect(audioMs).toBeGreaterThan(SPEECH_TONE_MS * 2);
+      // The local voice reads both sentences: far longer than the cloud's tones.
+      expect(audioMs).toBeGreaterThan(SPEECH_TONE_MS * 4);
       expect(firstAudioMs).toBeLessThan(2000);
       if (mode !== 'error500') expect(firstAudioMs).toBeGreaterThanOrEqual(timeoutMs - 50);
       // The adapter keeps probing the dead provider in the background; none of it may count
