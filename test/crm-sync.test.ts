@@ -303,6 +303,26 @@ describe('crm-sync', () => {
     expect([...crm.writes.values()].find((r) => r.callId === 'call-room-gone')?.endReason).toBe('worker_lost');
   }, 40_000);
 
+  it('serves the queue board behind basic auth, showing dead letters with their reason', async () => {
+    const boardPort = await freePort();
+    crm.refuse.set('call-board', 400);
+    crmSync = await WorkerProcess.startCrmSync(crmSyncEnv({ VOICEFLEET_QUEUE_UI_PORT: String(boardPort), VOICEFLEET_QUEUE_UI_PASSWORD: 'board-password-123' }));
+    await crmSync.waitForEvent('queue_board_listening', 10_000);
+    await queue.add('call-record', record('call-board'), { jobId: callRecordJobId('call-board') });
+    await crmSync.waitForEvent('crm_dead_letter', 10_000, (l) => String(l.jobId) === callRecordJobId('call-board'));
+    const base = `http://127.0.0.1:${boardPort}/queues`;
+    expect((await fetch(`${base}/api/queues`)).status).toBe(401);
+    expect((await fetch(`${base}/api/queues`, { headers: { authorization: `Basic ${Buffer.from('admin:wrong-password-1').toString('base64')}` } })).status).toBe(401);
+    const auth = { authorization: `Basic ${Buffer.from('admin:board-password-123').toString('base64')}` };
+    const page = await fetch(`${base}/`, { headers: auth });
+    expect(page.status).toBe(200);
+    const api = await fetch(`${base}/api/queues?activeQueue=crm-sync-dead&status=waiting&page=1`, { headers: auth });
+    const body = (await api.json()) as { queues: { name: string; jobs: { data: { reason: string } }[] }[] };
+    expect(body.queues.map((q) => q.name).sort()).toEqual(['calls', 'crm-sync', 'crm-sync-dead']);
+    const dead = body.queues.find((q) => q.name === 'crm-sync-dead')!;
+    expect(dead.jobs.some((j) => /HTTP 400/.test(j.data.reason))).toBe(true);
+  }, 30_000);
+
   it('refuses to start on a Redis that may evict keys', async () => {
     const admin = new Redis(`redis://127.0.0.1:${redisPort}`);
     await admin.config('SET', 'maxmemory-policy', 'allkeys-lru');

@@ -24,6 +24,7 @@ async function startFleet(): Promise<Fleet> {
       VOICEFLEET_LIVEKIT_PORT: String(ports.livekit),
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
       VOICEFLEET_WEBHOOK_PORT: String(await freePort()),
+      VOICEFLEET_QUEUE_UI_PORT: String(await freePort()),
       VOICEFLEET_RTC_UDP_PORT_START: String(41000 + Math.floor(Math.random() * 80) * 200),
       VOICEFLEET_AGENT_NAME: `vf-fleet-${randomUUID().slice(0, 6)}`,
     },
@@ -65,6 +66,12 @@ describe('npm start fleet supervisor', () => {
     expect(claims.video.roomJoin).toBe(true);
     expect(f.output.some((l) => l.startsWith('[worker-1]') && l.includes('registered worker'))).toBe(true);
     expect(f.output.some((l) => l.startsWith('[crm-sync]') && l.includes('"crm_sync_started"'))).toBe(true);
+    // The queue board is up behind the password the banner prints.
+    const queuesLine = f.output.find((l) => l.startsWith('Queues:'))!;
+    const [, boardUrl, user, password] = /^Queues:\s+(\S+)\s+\(user (\S+), password (\S+)\)$/.exec(queuesLine)!;
+    const auth = { authorization: `Basic ${Buffer.from(`${user}:${password}`).toString('base64')}` };
+    expect((await fetch(`${boardUrl}/api/queues`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${boardUrl}/api/queues`)).status).toBe(401);
 
     const children = descendantsOf(f.child.pid!);
     // redis, livekit-server, crm-sync, the worker and its warm job process(es) at least

@@ -110,6 +110,11 @@ export const configSchema = z.object({
   VOICEFLEET_WEBHOOK_PORT: port.default(8090),
   /** Interface it binds: 127.0.0.1 on a laptop, 0.0.0.0 in a container. */
   VOICEFLEET_WEBHOOK_HOST: z.string().min(1).default('127.0.0.1'),
+  /** Port of the queue board (Bull Board at /queues), served by crm-sync. */
+  VOICEFLEET_QUEUE_UI_PORT: port.default(8091),
+  VOICEFLEET_QUEUE_UI_USER: z.string().min(1).default('admin'),
+  /** The board's password (basic auth); env only. Unset: no board. */
+  VOICEFLEET_QUEUE_UI_PASSWORD: optionalSecret.refine((v) => v === undefined || v.length >= 12, 'must be at least 12 characters'),
   /** Outbound SIP trunk the dialer places calls through (livekit-sip); the dialer needs it. */
   VOICEFLEET_SIP_OUTBOUND_TRUNK_ID: z.string().regex(/^ST_[A-Za-z0-9]+$/, 'must be a LiveKit SIP trunk id such as ST_abc123').optional(),
   /** E.164 prefixes the dialer may call, comma-separated. */

@@ -4,6 +4,7 @@ import { startLiveKitWebhooks } from './crm/livekit-webhooks.js';
 import { Outbox } from './crm/outbox.js';
 import { createLogger } from './log.js';
 import { CallRegistry } from './queues/call-registry.js';
+import { QUEUE_BOARD_PATH, startQueueBoard } from './queues/queue-board.js';
 import { loadConfigOrExit, requireQueueRedisOrExit } from './process-startup.js';
 import { connectRedis } from './queues/redis.js';
 
@@ -48,12 +49,28 @@ async function main(): Promise<void> {
   });
   log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook');
 
+  const board = config.VOICEFLEET_QUEUE_UI_PASSWORD
+    ? await startQueueBoard({
+        redisUrl: config.REDIS_URL,
+        host: config.VOICEFLEET_WEBHOOK_HOST,
+        port: config.VOICEFLEET_QUEUE_UI_PORT,
+        user: config.VOICEFLEET_QUEUE_UI_USER,
+        password: config.VOICEFLEET_QUEUE_UI_PASSWORD,
+      }).catch((error: Error) => {
+        console.error(`VOICEFLEET_QUEUE_UI_PORT: cannot listen on ${config.VOICEFLEET_WEBHOOK_HOST}:${config.VOICEFLEET_QUEUE_UI_PORT}: ${error.message}`);
+        process.exit(2);
+      })
+    : undefined;
+  if (board) log.info({ event: 'queue_board_listening', port: board.port, path: QUEUE_BOARD_PATH }, 'queue board served (basic auth)');
+  else log.info({ event: 'queue_board_disabled' }, 'queue board off: set VOICEFLEET_QUEUE_UI_PASSWORD to serve it');
+
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ event: 'crm_sync_stopping', signal }, 'crm-sync stopping after running deliveries');
     webhooks.server.close();
+    void board?.close();
     worker
       .close()
       .then(() => webhookRedis.quit())

@@ -4,6 +4,7 @@
  * prints where to connect; stops every child it started on Ctrl-C / SIGTERM, or when one of them
  * dies.
  */
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -119,6 +120,8 @@ async function main(): Promise<void> {
   // Every process of the fleet uses this Redis, whatever REDIS_URL says in the environment.
   const redisUrl = `redis://127.0.0.1:${redisPort}`;
   process.env.REDIS_URL = redisUrl;
+  // A local board still needs a password; one is made up for this run unless you set your own.
+  process.env.VOICEFLEET_QUEUE_UI_PASSWORD ||= randomBytes(12).toString('base64url');
   say('starting crm-sync');
   await startCrmSync(redisUrl);
 
@@ -175,6 +178,7 @@ async function main(): Promise<void> {
       `LiveKit:     ${livekit.url}   (API key ${config.LIVEKIT_API_KEY})`,
       `Workers:     ${workers} x agent "${config.VOICEFLEET_AGENT_NAME}"`,
       sipLine,
+      `Queues:      http://127.0.0.1:${config.VOICEFLEET_QUEUE_UI_PORT}/queues  (user ${config.VOICEFLEET_QUEUE_UI_USER}, password ${process.env.VOICEFLEET_QUEUE_UI_PASSWORD})`,
       `CRM sync:    call records -> ${config.VOICEFLEET_CRM}${config.VOICEFLEET_CRM === 'file' ? ` (${config.VOICEFLEET_CRM_FILE})` : ''}`,
       'Talk to it:  npm run call -- --say "what are your opening hours"',
       'Playground:  https://agents-playground.livekit.io -> Manual, then paste',
