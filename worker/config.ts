@@ -170,6 +170,11 @@ function requireCrmSettings(config: Config, ctx: z.RefinementCtx): void {
   if (config.VOICEFLEET_CRM === 'hubspot') need('HUBSPOT_ACCESS_TOKEN', 'required when VOICEFLEET_CRM=hubspot');
 }
 
+/** The server API lives on the same host and port as LiveKit's signalling WebSocket. */
+export function livekitApiUrl(config: Pick<Config, 'LIVEKIT_URL'>): string {
+  return config.LIVEKIT_URL.replace(/^ws(s?):\/\//, 'http$1://');
+}
+
 /** What a log line may say about the config: which providers run, never the secrets. */
 export function describeProviders(config: Config): { stt: string; llm: string; tts: string } {
   return {

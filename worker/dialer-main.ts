@@ -1,3 +1,4 @@
+import { livekitApiUrl } from './config.js';
 import { LiveKitCallPlacer } from './dialer/call-placer.js';
 import { Dialer } from './dialer/dialer.js';
 import { createLogger } from './log.js';
@@ -19,7 +20,7 @@ async function main(): Promise<void> {
   const dialer = new Dialer({
     redisUrl: config.REDIS_URL,
     placer: new LiveKitCallPlacer({
-      httpUrl: config.LIVEKIT_URL.replace(/^ws(s?):\/\//, 'http$1://'),
+      httpUrl: livekitApiUrl(config),
       apiKey: config.LIVEKIT_API_KEY,
       apiSecret: config.LIVEKIT_API_SECRET,
       trunkId: config.VOICEFLEET_SIP_OUTBOUND_TRUNK_ID,

@@ -13,7 +13,7 @@ import { CallOutcomeRecorder } from './call-outcome-recorder.js';
 import { buildCallRecord } from './crm/build-call-record.js';
 import { CallRecordKeeper } from './crm/call-record-keeper.js';
 import { Outbox } from './crm/outbox.js';
-import { loadConfig } from './config.js';
+import { livekitApiUrl, loadConfig } from './config.js';
 import { Deployments } from './deployments.js';
 import { createLogger, maskPhoneNumber } from './log.js';
 import { FileCalendar } from './ports/file-calendar.js';
@@ -154,7 +154,7 @@ export default defineAgent({
     const transferTool = createHumanTransferTool({
       transferTo: deployment.humanTransferTo,
       sip: isSip
-        ? { client: new SipClient(httpUrlOf(config.LIVEKIT_URL), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
+        ? { client: new SipClient(livekitApiUrl(config), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
         : undefined,
       log,
       onResult: (result) => recorder.transferred(result),
@@ -190,8 +190,3 @@ export default defineAgent({
     }).start();
   },
 });
-
-/** The server API lives on the same host and port as the signalling WebSocket. */
-function httpUrlOf(wsUrl: string): string {
-  return wsUrl.replace(/^ws(s?):\/\//, 'http$1://');
-}

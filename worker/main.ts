@@ -1,23 +1,23 @@
 import { cli, ServerOptions } from '@livekit/agents';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { ConfigError, describeProviders, loadConfig } from './config.js';
+import { describeProviders } from './config.js';
 import { callSlotLoad, FULL_LOAD } from './capacity.js';
 import { Deployments, DeploymentsError } from './deployments.js';
 import { createLogger } from './log.js';
+import { loadConfigOrExit } from './process-startup.js';
 
 /**
  * The agent worker process: registers with livekit-server under an explicit agent name and runs
  * each dispatched call in a warm job process (`job.ts`).
  */
 function main(): void {
-  let config;
+  const config = loadConfigOrExit();
   try {
-    config = loadConfig();
     // Job processes load it again; a bad file stops the worker here, before it takes a call.
     Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE);
   } catch (error) {
-    if (error instanceof ConfigError || error instanceof DeploymentsError) {
+    if (error instanceof DeploymentsError) {
       console.error(error.message);
       process.exit(2);
     }
