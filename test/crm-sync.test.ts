@@ -9,13 +9,13 @@ import pino from 'pino';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { ManagedProcess } from '../scripts/fleet/managed-process.js';
 import { freePort, startRedis } from '../scripts/fleet/servers.js';
-import type { CallRecord } from '../worker/crm/call-record.js';
 import { Outbox } from '../worker/crm/outbox.js';
 import { CallRecordPublisher } from '../worker/crm/record-publisher.js';
 import { CallRegistry } from '../worker/queues/call-registry.js';
 import { DEV_API_KEY, DEV_API_SECRET } from '../worker/config.js';
 import { callRecordJobId, crmSyncJobOptions, QUEUES } from '../worker/queues/queues.js';
 import { connectRedis } from '../worker/queues/redis.js';
+import { sampleCallRecord } from './support/call-records.js';
 import { CrmStub } from './support/crm-stub.js';
 import { WorkerProcess } from './support/worker-process.js';
 
@@ -33,31 +33,7 @@ let redis: ManagedProcess;
 let crm: CrmStub;
 let outboxDir: string;
 
-function record(callId: string, overrides: Partial<CallRecord> = {}): CallRecord {
-  return {
-    version: 1,
-    callId,
-    room: `room-${callId}`,
-    deployment: 'acme-dental',
-    direction: 'inbound',
-    caller: '+1555***0101',
-    startedAt: '2026-11-25T10:00:00.000Z',
-    endedAt: '2026-11-25T10:02:00.000Z',
-    durationMs: 120_000,
-    endReason: 'participant_disconnected',
-    source: 'worker',
-    outcome: { workflows: ['receptionist', 'booking'], disposition: 'resolved', intents: ['handoff:booking', 'booked'], booking: { action: 'booked', bookingId: 'bk_1234abcd', slotId: '2026-12-01T09:00' } },
-    summary: 'Call with Acme Dental (receptionist -> booking), resolved. Appointment booked for 2026-12-01T09:00.',
-    transcript: [
-      { role: 'agent', text: 'Thank you for calling Acme Dental. How can I help you today?' },
-      { role: 'caller', text: 'I would like to book an appointment' },
-    ],
-    recording: null,
-    latency: { turns: 1 },
-    ...overrides,
-  };
-}
-
+const record = sampleCallRecord;
 let webhookPort: number;
 
 function crmSyncEnv(extra: Record<string, string> = {}): Record<string, string> {
@@ -295,6 +271,8 @@ describe('crm-sync', () => {
     expect((await post(body)).status).toBe(200); // LiveKit's retry of the same event
     expect((await post(body, 'not-the-secret-not-the-secret-0000')).status).toBe(401);
     expect((await post(body.replace('room-gone', 'room-else'), DEV_API_SECRET, body)).status).toBe(401); // body changed after signing
+    // Log lines arrive a moment after the answers: wait for both rejections, then count.
+    await waitUntil('two rejections logged', () => crmSync!.countEvents('webhook_rejected') === 2, 5000);
     expect(crmSync.countEvents('webhook_received')).toBe(1);
     expect(crmSync.countEvents('webhook_rejected')).toBe(2);
     await crmSync.waitForEvent('call_room_finished', 5000, (l) => l.callId === 'call-room-gone');

@@ -1,6 +1,6 @@
 import type { llm } from '@livekit/agents';
 import { CallAgent, type CallAgentOptions } from '../agents/call-agent.js';
-import { createWorkflow, type BusinessProfile, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
+import { createWorkflow, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
 import type { CallOutcomeRecorder } from './call-outcome-recorder.js';
 import type { Config } from './config.js';
 import { buildLLM } from './providers/session-providers.js';
@@ -15,7 +15,7 @@ type AnyTool = llm.FunctionTool<any, any, any>;
  */
 export interface CallAgentsOptions {
   config: Config;
-  profile: BusinessProfile;
+  /** The deployment's settings; its business profile is what every agent may state. */
   settings: WorkflowSettings;
   /** Every data tool of the call by name; each agent installs only its workflow's. */
   dataTools: Readonly<Record<string, AnyTool>>;
@@ -37,13 +37,13 @@ export class CallAgents {
   }
 
   create(name: WorkflowName, entry: Pick<CallAgentOptions, 'greeting' | 'handoff'> = {}): CallAgent {
-    const { config, profile, settings, dataTools, transferTool, recorder } = this.#options;
+    const { config, settings, dataTools, transferTool, recorder } = this.#options;
     const workflow = createWorkflow(name, settings);
     const { llm } = buildLLM(config, workflow, (reply) => recorder.replied(name, reply));
     const agent = new CallAgent({
       name,
       workflow,
-      profile,
+      profile: settings.profile,
       llm,
       tools: dataTools,
       transferTool,

@@ -1,7 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { z } from 'zod';
 import { businessProfileSchema } from '../agents/receptionist/business-profile.js';
-import { WORKFLOW_NAMES, type WorkflowName } from '../agents/workflows.js';
+import type { Booking } from '../agents/booking/calendar.js';
+import { WORKFLOW_NAMES, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
 import { maskPhoneNumber } from './log.js';
 
 /**
@@ -127,4 +128,15 @@ export class Deployments {
     }
     return [...names];
   }
+}
+
+/** What the workflows of one call are built with: the deployment's settings and the call's own facts. */
+export function workflowSettingsFor(deployment: Deployment, call: { appointment?: Booking; contactName?: string }): WorkflowSettings {
+  return {
+    profile: deployment.business,
+    handoffs: deployment.handoffs,
+    minBudget: deployment.minBudget,
+    appointment: call.appointment,
+    contactName: call.contactName,
+  };
 }

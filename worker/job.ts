@@ -6,7 +6,7 @@ import type { Redis } from 'ioredis';
 import { SipClient } from 'livekit-server-sdk';
 import { createBookingTools } from '../agents/booking/tools.js';
 import { createTicketTools } from '../agents/support-triage/tickets.js';
-import { createWorkflow, type WorkflowSettings } from '../agents/workflows.js';
+import { createWorkflow } from '../agents/workflows.js';
 import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
 import { CallOutcomeRecorder } from './call-outcome-recorder.js';
@@ -14,7 +14,7 @@ import { buildCallRecord } from './crm/build-call-record.js';
 import { CallRecordKeeper } from './crm/call-record-keeper.js';
 import { Outbox } from './crm/outbox.js';
 import { livekitApiUrl, loadConfig } from './config.js';
-import { Deployments } from './deployments.js';
+import { Deployments, workflowSettingsFor } from './deployments.js';
 import { createLogger, maskPhoneNumber } from './log.js';
 import { FileCalendar } from './ports/file-calendar.js';
 import { FileTickets } from './ports/file-tickets.js';
@@ -159,15 +159,11 @@ export default defineAgent({
       log,
       onResult: (result) => recorder.transferred(result),
     });
-    const settings: WorkflowSettings = {
-      profile: deployment.business,
-      handoffs: deployment.handoffs,
-      minBudget: deployment.minBudget,
+    const settings = workflowSettingsFor(deployment, {
       appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
       contactName: callContext.contactName,
-    };
-
-    const agents = new CallAgents({ config, profile: deployment.business, settings, dataTools, transferTool, recorder });
+    });
+    const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder });
     const first = createWorkflow(firstWorkflow, settings);
     const greeting = callContext.metadataValid ? first.greeting() : first.genericGreeting();
 

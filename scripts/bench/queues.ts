@@ -3,9 +3,9 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
+import { sampleCallRecord } from '../../test/support/call-records.js';
 import { CrmStub } from '../../test/support/crm-stub.js';
 import { WorkerProcess } from '../../test/support/worker-process.js';
-import type { CallRecord } from '../../worker/crm/call-record.js';
 import { Outbox } from '../../worker/crm/outbox.js';
 import { CallRecordPublisher } from '../../worker/crm/record-publisher.js';
 import { crmSyncJobOptions, QUEUES } from '../../worker/queues/queues.js';
@@ -44,7 +44,7 @@ export async function queuesBench(records: number, concurrency: number): Promise
     const started = performance.now();
     const where = { queued: 0, outbox: 0 };
     for (let i = 0; i < records; i++) {
-      where[await publisher.publish(sample(`bench-${i}`))] += 1;
+      where[await publisher.publish(sampleCallRecord(`bench-${i}`))] += 1;
       if (i % 100 === 0) progress('queues: publish', i, records);
     }
     progress('queues: publish', records, records);
@@ -75,29 +75,4 @@ export async function queuesBench(records: number, concurrency: number): Promise
     await redis.stop();
     rmSync(dir, { recursive: true, force: true });
   }
-}
-
-function sample(callId: string): CallRecord {
-  return {
-    version: 1,
-    callId,
-    room: `room-${callId}`,
-    deployment: 'acme-dental',
-    direction: 'inbound',
-    caller: '+1555***0101',
-    startedAt: '2026-11-25T10:00:00.000Z',
-    endedAt: '2026-11-25T10:02:00.000Z',
-    durationMs: 120_000,
-    endReason: 'participant_disconnected',
-    source: 'worker',
-    outcome: { workflows: ['receptionist'], disposition: 'resolved', intents: ['faq:hours'], faq: { answered: ['hours'], unanswered: 0 } },
-    summary: 'Call with Acme Dental (receptionist), resolved. Answered: hours; unanswered: 0.',
-    transcript: [
-      { role: 'agent', text: 'Thank you for calling Acme Dental. How can I help you today?' },
-      { role: 'caller', text: 'what are your opening hours' },
-      { role: 'agent', text: 'We are open Monday to Friday from 8 AM to 6 PM. Is there anything else I can help you with?' },
-    ],
-    recording: null,
-    latency: { turns: 1 },
-  };
 }

@@ -10,7 +10,7 @@ import type { CallOutcome, WorkflowName, WorkflowSettings } from '../../agents/w
 import { CallAgents } from '../call-agents.js';
 import { CallOutcomeRecorder } from '../call-outcome-recorder.js';
 import { loadConfig } from '../config.js';
-import { Deployments, type Deployment } from '../deployments.js';
+import { Deployments, workflowSettingsFor, type Deployment } from '../deployments.js';
 import { FileCalendar } from '../ports/file-calendar.js';
 import { FileTickets } from '../ports/file-tickets.js';
 import { createHumanTransferTool } from '../telephony/human-transfer.js';
@@ -135,17 +135,10 @@ export class TextCall {
       log,
       onResult: (result) => recorder.transferred(result),
     });
-    const settings: WorkflowSettings = {
-      profile: deployment.business,
-      handoffs: deployment.handoffs,
-      minBudget: deployment.minBudget,
-      appointment,
-      contactName: options.contactName,
-    };
+    const settings = workflowSettingsFor(deployment, { appointment, contactName: options.contactName });
     options.onSettings?.(settings);
     const agents = new CallAgents({
       config,
-      profile: deployment.business,
       settings,
       dataTools: {
         ...createBookingTools(calendar, { callId: 'text-call', caller }),
