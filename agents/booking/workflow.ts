@@ -5,7 +5,7 @@ import {
   handoffNoteOf,
   lastAgentText,
   lastToolOutput,
-  toolOutputs,
+  parseToolOutput,
   userTexts,
 } from '../workflow/history.js';
 import { findDay, matchIntent, NO, normalizeUtterance, YES, type IntentPattern } from '../workflow/intents.js';
@@ -236,23 +236,20 @@ export function createBookingWorkflow(profile: BusinessProfile, options: { hando
     return { text: say.fallback, intent: 'fallback' };
   }
 
+  /** The last change the calendar confirmed: a later move or cancel supersedes a booking. */
   function outcome(history: readonly Turn[]): OutcomeFields {
-    const events: OutcomeFields['booking'][] = [];
-    for (const turn of history) {
+    for (const turn of [...history].reverse()) {
       if (turn.role !== 'tool') continue;
-      if (turn.tool === BOOK_SLOT) {
-        const r = toolOutputs<BookingResult>([turn], BOOK_SLOT)[0];
-        if (r?.ok) events.push({ action: 'booked', bookingId: r.bookingId, slotId: r.slot.id });
-      } else if (turn.tool === RESCHEDULE_BOOKING) {
-        const r = toolOutputs<RescheduleResult>([turn], RESCHEDULE_BOOKING)[0];
-        if (r?.ok) events.push({ action: 'rescheduled', bookingId: r.bookingId, slotId: r.slot.id, replacedBookingId: r.replacedBookingId });
-      } else if (turn.tool === CANCEL_BOOKING) {
-        const r = toolOutputs<CancelResult>([turn], CANCEL_BOOKING)[0];
-        if (r?.ok) events.push({ action: 'cancelled', bookingId: r.bookingId, slotId: r.slot.id });
+      const result = parseToolOutput<BookingResult | RescheduleResult | CancelResult>(turn);
+      if (!result?.ok) continue;
+      const { bookingId, slot } = result;
+      if (turn.tool === BOOK_SLOT) return { booking: { action: 'booked', bookingId, slotId: slot.id }, resolved: true };
+      if (turn.tool === RESCHEDULE_BOOKING && 'replacedBookingId' in result) {
+        return { booking: { action: 'rescheduled', bookingId, slotId: slot.id, replacedBookingId: result.replacedBookingId }, resolved: true };
       }
+      if (turn.tool === CANCEL_BOOKING) return { booking: { action: 'cancelled', bookingId, slotId: slot.id }, resolved: true };
     }
-    const booking = events.at(-1);
-    return booking ? { booking, resolved: true } : {};
+    return {};
   }
 
   return {

@@ -1,4 +1,4 @@
-import { findAnswer } from '../knowledge/knowledge.js';
+import { answeredTopics, findAnswer } from '../knowledge/knowledge.js';
 import type { BusinessProfile } from '../receptionist/business-profile.js';
 import { lastAgentText } from '../workflow/history.js';
 import { NO, normalizeUtterance, YES } from '../workflow/intents.js';
@@ -44,7 +44,7 @@ export function createFaqWorkflow(profile: BusinessProfile, options: { handoffs?
 
   function outcome(history: readonly Turn[]): OutcomeFields {
     const spoken = history.filter((t) => t.role === 'assistant').map((t) => t.text);
-    const answered = spoken.flatMap((text) => profile.knowledge.filter((k) => text.startsWith(k.answer)).map((k) => k.topic));
+    const answered = answeredTopics(spoken, profile.knowledge);
     const unanswered = spoken.filter((text) => text === say.unknown).length;
     if (answered.length === 0 && unanswered === 0) return {};
     return { faq: { answered, unanswered }, resolved: answered.length > 0 && unanswered === 0 };

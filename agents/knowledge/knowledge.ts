@@ -29,3 +29,8 @@ export function findAnswer(text: string, knowledge: readonly KnowledgeEntry[]): 
   }
   return best?.entry;
 }
+
+/** Topics the agent answered, in order, read back from what it said (answers are verbatim). */
+export function answeredTopics(agentTexts: readonly string[], knowledge: readonly KnowledgeEntry[]): string[] {
+  return agentTexts.flatMap((text) => knowledge.filter((k) => text.startsWith(k.answer)).map((k) => k.topic));
+}

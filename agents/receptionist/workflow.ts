@@ -1,5 +1,5 @@
 import { BOOKING_MODE_INTENTS } from '../booking/workflow.js';
-import { findAnswer } from '../knowledge/knowledge.js';
+import { answeredTopics, findAnswer } from '../knowledge/knowledge.js';
 import { consecutiveAgentTurns, lastAgentText } from '../workflow/history.js';
 import { matchIntent, NO, normalizeUtterance, YES, type IntentPattern } from '../workflow/intents.js';
 import type { OutcomeFields } from '../workflow/outcome.js';
@@ -94,9 +94,7 @@ export function createReceptionistWorkflow(profile: BusinessProfile, options: { 
   }
 
   function outcome(history: readonly Turn[]): OutcomeFields {
-    const answered = history
-      .filter((t) => t.role === 'assistant')
-      .flatMap((t) => profile.knowledge.filter((k) => t.text.startsWith(k.answer)).map((k) => k.topic));
+    const answered = answeredTopics(history.filter((t) => t.role === 'assistant').map((t) => t.text), profile.knowledge);
     return answered.length > 0 ? { faq: { answered, unanswered: 0 }, resolved: true } : {};
   }
 

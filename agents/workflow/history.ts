@@ -17,10 +17,11 @@ export function handoffNoteOf(history: readonly Turn[]): HandoffNote | undefined
   }
 }
 
-/** The newest output of a tool, parsed; undefined when absent or not JSON. */
-export function lastToolOutput<T>(history: readonly Turn[], tool: string): T | undefined {
-  const turn = [...history].reverse().find((t) => t.role === 'tool' && t.tool === tool);
-  if (!turn) return undefined;
+/**
+ * A tool turn's output, parsed. Undefined when it is not JSON: a tool that failed answers with an
+ * error string, and established nothing.
+ */
+export function parseToolOutput<T>(turn: Turn): T | undefined {
   try {
     return JSON.parse(turn.text) as T;
   } catch {
@@ -28,18 +29,10 @@ export function lastToolOutput<T>(history: readonly Turn[], tool: string): T | u
   }
 }
 
-/** Every output of a tool, parsed, oldest first. */
-export function toolOutputs<T>(history: readonly Turn[], tool: string): T[] {
-  const outputs: T[] = [];
-  for (const turn of history) {
-    if (turn.role !== 'tool' || turn.tool !== tool) continue;
-    try {
-      outputs.push(JSON.parse(turn.text) as T);
-    } catch {
-      // A tool that failed answers with an error string; it established nothing.
-    }
-  }
-  return outputs;
+/** The newest output of a tool, parsed; undefined when absent or not JSON. */
+export function lastToolOutput<T>(history: readonly Turn[], tool: string): T | undefined {
+  const turn = [...history].reverse().find((t) => t.role === 'tool' && t.tool === tool);
+  return turn && parseToolOutput<T>(turn);
 }
 
 /** How many agent turns in a row, counting back from the last, satisfy `isFallback`. */
