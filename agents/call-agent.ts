@@ -28,6 +28,12 @@ export interface CallAgentOptions {
   greeting?: string;
   /** Agent handed a call: the note, and the caller's words it should answer first. */
   handoff?: { note: HandoffNote; callerWords: string };
+  /**
+   * Agent taking over a call whose agent died: the transcript so far (with tool calls), from
+   * which its workflow knows the step the call is at. It says `greeting` (an apology and the last
+   * question) on entry.
+   */
+  history?: llm.ChatItem[];
   next?: (to: WorkflowName, handoff: { note: HandoffNote; callerWords: string }) => CallAgent;
 }
 
@@ -41,7 +47,7 @@ export class CallAgent extends voice.Agent {
   readonly #options: CallAgentOptions;
 
   constructor(options: CallAgentOptions) {
-    const chatCtx = llm.ChatContext.empty();
+    const chatCtx = options.history ? new llm.ChatContext(options.history) : llm.ChatContext.empty();
     if (options.handoff) {
       chatCtx.addMessage({ role: 'system', content: `${HANDOFF_NOTE_PREFIX}${JSON.stringify(options.handoff.note)}` });
       if (options.handoff.callerWords) chatCtx.addMessage({ role: 'user', content: options.handoff.callerWords });

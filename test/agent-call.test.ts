@@ -146,6 +146,40 @@ describe('agent worker answering WebRTC callers', () => {
     }
   });
 
+  it('never starts talking over a caller who pauses mid-sentence and starts again, and answers the whole request', async () => {
+    const caller = await join();
+    try {
+      await caller.greeting(30_000);
+      await caller.waitForAgentToFinish();
+      // "What are your ... opening hours on Saturday": a pause longer than the shortest endpointing
+      // delay, after words that do not end a request.
+      const spans: { from: number; to: number }[] = [];
+      for (const [i, part] of ['what are your', 'opening hours on saturday'].entries()) {
+        if (i > 0) await new Promise((resolve) => setTimeout(resolve, 700));
+        let from = 0;
+        const to = await caller.say(part, (t) => {
+          from = t;
+        });
+        spans.push({ from, to });
+      }
+      const answer = await caller.waitForAgentTranscript(knowledgeAnswer(DEFAULT_BUSINESS_PROFILE, 'hours'), 30_000);
+      await caller.waitForAgentToFinish(30_000);
+      const heard = [...caller.agentBursts, ...caller.backgroundBursts];
+      const detail = JSON.stringify({ spans, voice: caller.agentBursts, background: caller.backgroundBursts });
+      // Once the caller is audibly talking again (half a second for their voice to reach the
+      // agent and be detected), the agent does not start.
+      const started = heard.filter((b) => spans.some((s) => b.startedAt > s.from + 500 && b.startedAt < s.to));
+      expect(started, detail).toEqual([]);
+      // A reply already on its way when the caller started again yields at once (barge-in).
+      const collided = heard.filter((b) => spans.some((s) => b.startedAt >= s.from - 100 && b.startedAt <= s.from + 500));
+      for (const burst of collided) expect(burst.endedAt! - burst.startedAt, detail).toBeLessThan(1000);
+      // The answer is to the whole request, and comes after the caller finished.
+      expect(answer.at).toBeGreaterThan(spans[1]!.to);
+    } finally {
+      await caller.hangUp();
+    }
+  });
+
   it('greets a call with malformed metadata generically and logs the error, without crashing', async () => {
     const caller = await join('{"workflow": "receptionist", +1555');
     try {

@@ -36,7 +36,7 @@ export class CallAgents {
     return this.#current;
   }
 
-  create(name: WorkflowName, entry: Pick<CallAgentOptions, 'greeting' | 'handoff'> = {}): CallAgent {
+  create(name: WorkflowName, entry: Pick<CallAgentOptions, 'greeting' | 'handoff' | 'history'> = {}): CallAgent {
     const { config, settings, dataTools, transferTool, recorder } = this.#options;
     const workflow = createWorkflow(name, settings);
     const { llm } = buildLLM(config, workflow, (reply) => recorder.replied(name, reply));

@@ -18,6 +18,8 @@ export const jobMetadataSchema = z
     /** Opaque id from the system that placed or routed the call (CRM, dialer). */
     externalId: z.string().max(128).optional(),
     tenant: z.string().regex(/^[a-z0-9-]{1,63}$/).optional(),
+    /** Set by the call supervisor: this job takes over a call whose agent died. */
+    resumeCallId: z.string().regex(/^[A-Za-z0-9_-]{1,64}$/).optional(),
   })
   .strict();
 
@@ -34,6 +36,10 @@ export interface CallContext {
   contactName?: string;
   tenant?: string;
   externalId?: string;
+  /** The call this job takes over (its id is the call's id); the job loads its saved state. */
+  resumed: boolean;
+  /** The metadata as it came, for a resumed agent's dispatch. */
+  rawMetadata: string;
   /** False when the metadata was unusable and defaults stand in for it. */
   metadataValid: boolean;
   metadataError?: string;
@@ -69,7 +75,9 @@ export function buildCallContext(args: {
   const parsed = parseJobMetadata(args.rawMetadata);
   const metadata = parsed.ok ? parsed.metadata : {};
   return {
-    callId: args.jobId,
+    callId: metadata.resumeCallId ?? args.jobId,
+    resumed: metadata.resumeCallId !== undefined,
+    rawMetadata: args.rawMetadata ?? '',
     roomName: args.roomName,
     direction: 'web',
     workflow: metadata.workflow,

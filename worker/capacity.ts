@@ -1,9 +1,50 @@
-import type { AgentServer } from '@livekit/agents';
+import type { AgentServer, JobRequest } from '@livekit/agents';
 
-/** Load at which a worker stops taking calls: every call slot busy. */
+/** Load at which a worker stops taking calls: every job slot busy. */
 export const FULL_LOAD = 1;
 
-/** A worker's load as the share of its call slots in use (0 idle .. 1 full). */
-export function callSlotLoad(maxCalls: number): (server: AgentServer) => Promise<number> {
-  return async (server) => Math.min(FULL_LOAD, server.activeJobs.length / maxCalls);
+/** How long an accepted job may take to show up among the server's active jobs. */
+const LAUNCH_GRACE_MS = 10_000;
+
+/**
+ * A worker's job slots: `talking` calls with an agent plus `holding` callers waiting on hold for
+ * one (worker/overflow). Every job counts toward the load, so livekit-server sends a new call to
+ * the worker with the fewest; which calls talk and which hold is the slot pool's call, in Redis.
+ */
+export class WorkerCapacity {
+  readonly #jobSlots: number;
+  readonly #launching = new Map<string, number>();
+  /** The framework hands the server to the load function only; admission reads it from there. */
+  #server?: AgentServer;
+
+  constructor(slots: { talking: number; holding: number }) {
+    this.#jobSlots = slots.talking + slots.holding;
+  }
+
+  /** The worker's load as the share of its job slots in use (0 idle .. 1 full). */
+  load = async (server: AgentServer): Promise<number> => {
+    this.#server = server;
+    return Math.min(FULL_LOAD, this.#busy() / this.#jobSlots);
+  };
+
+  /**
+   * Accepts a job only while a job slot is free, counted at the moment of the request: the load
+   * livekit-server sees is up to 2.5 s old, and a burst of calls would otherwise all land on one
+   * worker. A rejected request goes to another worker. Jobs accepted but not yet running count.
+   */
+  admit = async (request: JobRequest): Promise<void> => {
+    if (this.#busy() >= this.#jobSlots) {
+      await request.reject();
+      return;
+    }
+    this.#launching.set(request.id, Date.now());
+    await request.accept();
+  };
+
+  #busy(): number {
+    const now = Date.now();
+    const running = new Set((this.#server?.activeJobs ?? []).map((job) => job.job.id));
+    for (const [id, at] of this.#launching) if (running.has(id) || now - at > LAUNCH_GRACE_MS) this.#launching.delete(id);
+    return running.size + this.#launching.size;
+  }
 }

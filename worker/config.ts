@@ -40,7 +40,8 @@ export const configSchema = z.object({
   /** Deployments: which workflow and business facts answer each dialed number (worker/deployments.ts). */
   VOICEFLEET_DEPLOYMENTS_FILE: z.string().min(1).default('config/deployments.json'),
   /** Port of the worker's health/status HTTP server; each worker on a host needs its own. */
-  VOICEFLEET_WORKER_HTTP_PORT: port.default(8081),
+  /** 0: a free port the OS picks (workers scaled on one host network, as docker compose does). */
+  VOICEFLEET_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
   /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
   VOICEFLEET_IDLE_PROCESSES: z.coerce.number().int().min(0).max(32).default(1),
   /**
@@ -49,6 +50,16 @@ export const configSchema = z.object({
    * reads "full" for a moment makes livekit-server drop the dispatch for good.
    */
   VOICEFLEET_MAX_CALLS_PER_WORKER: z.coerce.number().int().min(1).max(64).default(8),
+  /**
+   * Callers a worker keeps on hold (hold music, place in line) when all its agents are busy; a
+   * held call costs no speech processing. Beyond these, livekit-server finds another worker.
+   */
+  VOICEFLEET_MAX_HELD_CALLS_PER_WORKER: z.coerce.number().int().min(0).max(256).default(8),
+  /** Time between announcements of a held caller's place in line. */
+  VOICEFLEET_HOLD_ANNOUNCE_EVERY_MS: positiveMs.default(30_000),
+  /** Voicemails of callers whose wait ran out (WAV files, fsync'd). */
+  VOICEFLEET_RECORDINGS_DIR: z.string().min(1).default('.local/data/recordings'),
+  VOICEFLEET_VOICEMAIL_MAX_MS: positiveMs.default(60_000),
   /** Local TTS engine for the offline default stack. */
   VOICEFLEET_LOCAL_TTS: z.enum(['flite', 'espeak-ng']).default('flite'),
   /** Time a cloud STT attempt has (to connect, to answer) before the local recognizer takes over. */
@@ -63,6 +74,12 @@ export const configSchema = z.object({
    * caller hears nothing meanwhile, and the OpenAI plugin only answers with the whole sentence.
    */
   VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS: positiveMs.default(1500),
+  /**
+   * Agent thinking time after which the caller hears a holding phrase on the background track
+   * (`call-audio/dead-air-filler.ts`); 0 turns it off. Short enough that, with the end-of-turn
+   * delay before it, a caller hears something within 2 s whatever the providers do.
+   */
+  VOICEFLEET_DEAD_AIR_FILLER_MS: z.coerce.number().int().min(0).default(700),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Support tickets of the local ticket port (the support triage workflow's default). */

@@ -7,10 +7,18 @@ import { CallRegistry } from './queues/call-registry.js';
 import { QUEUE_BOARD_PATH, startQueueBoard } from './queues/queue-board.js';
 import { loadConfigOrExit, requireQueueRedisOrExit } from './process-startup.js';
 import { connectRedis } from './queues/redis.js';
+import { livekitApiUrl } from './config.js';
+import { CallSupervisor } from './supervisor/call-supervisor.js';
+
+/** How often the supervisor looks for calls whose agent died. */
+const SUPERVISE_EVERY_MS = 1000;
+/** A call whose agents keep dying is resumed this many times, then left to the sweep. */
+const MAX_RESUMES = 2;
 
 /**
  * The crm-sync process: delivers call records from the crm-sync queue to the CRM, replays the
- * local outbox and sweeps for calls whose worker died. SIGTERM lets running deliveries finish.
+ * local outbox, sweeps for calls whose worker died, and has calls whose agent died mid-call
+ * picked up by a new one (the call supervisor). SIGTERM lets running deliveries finish.
  */
 async function main(): Promise<void> {
   const config = loadConfigOrExit();
@@ -49,6 +57,17 @@ async function main(): Promise<void> {
   });
   log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook');
 
+  // Calls whose agent died mid-call get a new agent that carries on (worker/supervisor/).
+  const supervisor = new CallSupervisor({
+    redis: webhookRedis,
+    livekit: { httpUrl: livekitApiUrl(config), apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
+    agentName: config.VOICEFLEET_AGENT_NAME,
+    log,
+    everyMs: SUPERVISE_EVERY_MS,
+    maxResumes: MAX_RESUMES,
+  });
+  supervisor.start();
+
   const board = config.VOICEFLEET_QUEUE_UI_PASSWORD
     ? await startQueueBoard({
         redisUrl: config.REDIS_URL,
@@ -71,8 +90,9 @@ async function main(): Promise<void> {
     log.info({ event: 'crm_sync_stopping', signal }, 'crm-sync stopping after running deliveries');
     webhooks.server.close();
     void board?.close();
-    worker
-      .close()
+    supervisor
+      .stop()
+      .then(() => worker.close())
       .then(() => webhookRedis.quit())
       .then(() => process.exit(0))
       .catch((error: Error) => {

@@ -27,8 +27,30 @@ export const deploymentSchema = z
       .optional(),
     /** Lead qualification: a budget at or above this scores fully. */
     minBudget: z.number().int().positive().optional(),
+    /** The business's own time zone: its opening hours, and when a callback may be placed. */
+    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/New_York').default('UTC'),
+    /**
+     * Callers who find every agent busy wait on hold, answered in arrival order. After `maxWaitSeconds`
+     * they get `then`: a callback job for their number, a voicemail box, or the human line.
+     */
+    overflow: z
+      .object({
+        maxWaitSeconds: z.number().int().min(5).max(3600).default(120),
+        then: z.enum(['callback', 'voicemail', 'human']).default('callback'),
+      })
+      .strict()
+      .default({ maxWaitSeconds: 120, then: 'callback' }),
   })
   .strict();
+
+function isTimeZone(tz: string): boolean {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}
 
 export const deploymentsFileSchema = z
   .object({

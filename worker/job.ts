@@ -1,12 +1,16 @@
-import { defineAgent, type JobContext, type JobProcess, voice, type VAD } from '@livekit/agents';
+import { defineAgent, type JobContext, type JobProcess, type llm, voice, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
-import { ParticipantKind } from '@livekit/rtc-node';
+import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
 import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SipClient } from 'livekit-server-sdk';
+import type { CallOutcome } from '../agents/workflow/outcome.js';
+import { HOLDING_PHRASE, RESUME_APOLOGY } from '../agents/workflow/phrases.js';
 import { createBookingTools } from '../agents/booking/tools.js';
 import { createTicketTools } from '../agents/support-triage/tickets.js';
 import { createWorkflow } from '../agents/workflows.js';
+import { DeadAirFiller } from './call-audio/dead-air-filler.js';
+import { AudioClip } from './call-audio/audio-clip.js';
 import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
 import { CallOutcomeRecorder } from './call-outcome-recorder.js';
@@ -21,15 +25,36 @@ import { FileTickets } from './ports/file-tickets.js';
 import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
 import { buildSessionProviders } from './providers/session-providers.js';
+import { CALLS_QUEUE } from './dialer/dialer.js';
 import { crmSyncJobOptions, QUEUES } from './queues/queues.js';
 import { connectRedis } from './queues/redis.js';
-import { observeSession } from './session-observer.js';
+import { CallSlots } from './overflow/call-slots.js';
+import { type OverflowResult, reachAnAgent } from './overflow/overflow-call.js';
+import { type CallStats, observeSession } from './session-observer.js';
+import { CallStateStore, lastAgentWords, restoreItems, saveItems } from './supervisor/call-state.js';
 import { SilenceLadder } from './silence-ladder.js';
-import { createHumanTransferTool } from './telephony/human-transfer.js';
+import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';
 import { sessionTurnHandling } from './turn-handling.js';
 
 /** Voice activity with no words may hold a silence prompt back this long (line noise). */
 const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
+/** A conversation slot outlives a dead job process by at most this; renewed at a third of it. */
+const SLOT_LEASE_MS = 30_000;
+/** The alive lease (3 s) is renewed this often. */
+const ALIVE_RENEW_MS = 1000;
+/** How often a held caller's place in line is checked. */
+const HOLD_POLL_MS = 500;
+const NO_TURNS: CallStats = { turns: 0, endOfTurnMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [] };
+
+/** Aborts when the caller leaves the room (hangs up) or the room goes away. */
+function callerHangUpSignal(ctx: JobContext, identity: string): AbortSignal {
+  const gone = new AbortController();
+  ctx.room.on(RoomEvent.ParticipantDisconnected, (participant) => {
+    if (participant.identity === identity) gone.abort();
+  });
+  ctx.room.on(RoomEvent.Disconnected, () => gone.abort());
+  return gone.signal;
+}
 
 /**
  * One call, from job start to hang-up. This is where a call enters voicefleet: the job's metadata
@@ -42,8 +67,10 @@ interface ProcessData extends Record<string, unknown> {
   vad: VAD;
   recognizer: PocketsphinxSTT;
   deployments: Deployments;
+  /** Played when the agent is slow to answer; rendered once, so it needs no provider. */
+  holdingPhrase: AudioClip;
   /** One Redis connection and queue per job process, for the call's record and heartbeats. */
-  crm: { queue: Queue; redis: Redis; outbox: Outbox };
+  crm: { queue: Queue; redis: Redis; outbox: Outbox; calls: Queue };
 }
 
 export default defineAgent({
@@ -61,8 +88,12 @@ export default defineAgent({
     redis.on('error', onRedisError);
     const queue = new Queue(QUEUES.crmSync, { connection: redis, defaultJobOptions: crmSyncJobOptions() });
     queue.on('error', onRedisError);
-    proc.userData.crm = { redis, queue, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR) };
+    // Callbacks for callers whose wait on hold ran out.
+    const calls = new Queue(CALLS_QUEUE, { connection: redis });
+    calls.on('error', onRedisError);
+    proc.userData.crm = { redis, queue, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR), calls };
     proc.userData.vad = await silero.VAD.load();
+    proc.userData.holdingPhrase = await AudioClip.spoken(HOLDING_PHRASE);
     const recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
     proc.userData.recognizer = recognizer;
     // A broken recognizer must not keep the process from taking calls: the session's fallback
@@ -78,7 +109,7 @@ export default defineAgent({
 
   entry: async (ctx: JobContext) => {
     const config = loadConfig();
-    const { vad, recognizer, deployments, crm } = ctx.proc.userData as ProcessData;
+    const { vad, recognizer, deployments, crm, holdingPhrase } = ctx.proc.userData as ProcessData;
     const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
     const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
     if (!callContext.metadataValid) {
@@ -89,11 +120,17 @@ export default defineAgent({
     const caller = await ctx.waitForParticipant();
     const isSip = caller.kind === ParticipantKind.SIP;
     // livekit-sip names the number the caller dialed and the caller's own number in attributes.
-    const dialedNumber = caller.attributes['sip.trunkPhoneNumber'] || undefined;
-    const callerNumber = caller.attributes['sip.phoneNumber'] || undefined;
+    // Only a SIP participant's are its trunk's word; a browser caller could set its own.
+    const dialedNumber = (isSip && caller.attributes['sip.trunkPhoneNumber']) || undefined;
+    const callerNumber = (isSip && caller.attributes['sip.phoneNumber']) || undefined;
     const { deployment, unknown } = deployments.select({ deploymentId: callContext.deployment, dialedNumber });
-    const firstWorkflow = callContext.workflow ?? deployment.workflow;
     const log = baseLog.child({ deployment: deployment.id });
+    // A call the supervisor brought back after its agent died: its saved state, if it is this room's.
+    const states = new CallStateStore(crm.redis);
+    const saved = callContext.resumed ? await states.load(callContext.callId).catch(() => undefined) : undefined;
+    const resumed = saved?.room === callContext.roomName ? saved : undefined;
+    if (callContext.resumed && !resumed) log.warn({ event: 'resume_state_missing' }, 'no saved state for the resumed call, starting afresh');
+    const firstWorkflow = resumed?.workflow ?? callContext.workflow ?? deployment.workflow;
     if (unknown) {
       log.warn(
         { event: unknown === 'number' ? 'unknown_number' : 'unknown_deployment', dialed: maskPhoneNumber(dialedNumber), named: callContext.deployment },
@@ -105,44 +142,102 @@ export default defineAgent({
       'call started',
     );
 
-    const providers = buildSessionProviders({ config, vad, recognizer, narrowband: isSip });
-    const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
-    const recorder = new CallOutcomeRecorder(log);
+    const direction = isSip ? (callContext.appointment ? 'outbound' : 'inbound') : 'web';
     const startedAt = new Date();
     const books = new CallRecordKeeper({ ...crm, log, callId: callContext.callId });
     books.started({ room: callContext.roomName, deployment: deployment.id, startedAt });
     let recordKept: Promise<void> = Promise.resolve();
+    // The job waits for the record to be durable (queue or outbox) before it exits.
+    ctx.addShutdownCallback(() => recordKept);
+    const keepRecord = (ended: { reason: string; outcome: CallOutcome; history?: readonly llm.ChatItem[]; stats?: CallStats; recording?: string }) => {
+      recordKept = books
+        .finish(
+          buildCallRecord({
+            callId: callContext.callId,
+            room: callContext.roomName,
+            deployment: deployment.id,
+            businessName: deployment.business.name,
+            direction,
+            caller: maskPhoneNumber(callerNumber),
+            dialed: maskPhoneNumber(dialedNumber),
+            externalId: callContext.externalId,
+            startedAt,
+            endedAt: new Date(),
+            endReason: ended.reason,
+            outcome: ended.outcome,
+            history: ended.history ?? [],
+            stats: ended.stats ?? NO_TURNS,
+            recording: ended.recording,
+          }),
+        )
+        .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
+    };
+
+    // Hold music, queue messages and the dead-air filler play on this second track; livekit-sip
+    // mixes it into the phone leg, browsers play it alongside the agent's voice.
+    const background = new voice.BackgroundAudioPlayer();
+    await background.start({ room: ctx.room });
+    ctx.addShutdownCallback(() => background.close());
+
+    // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
+    // order. A callee the dialer reached is answered at once (the dialer keeps to fleet capacity). = callerHangUpSignal(ctx, caller.identity);
+    const callerGone = callerHangUpSignal(ctx, caller.identity);
+    const slots = new CallSlots(crm.redis, { pool: ctx.workerId || 'local', limit: config.VOICEFLEET_MAX_CALLS_PER_WORKER, leaseMs: SLOT_LEASE_MS });
+    const sip = isSip
+      ? { client: new SipClient(livekitApiUrl(config), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
+      : undefined;
+    // A resumed call has already waited its turn.
+    const reached: OverflowResult = direction === 'outbound' || resumed ? { answered: true } : await reachAnAgent({
+      slots,
+      callId: callContext.callId,
+      deployment,
+      room: ctx.room,
+      caller,
+      callerNumber,
+      player: background,
+      callerGone,
+      calls: crm.calls,
+      dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
+      transfer: () => transferToHuman({ transferTo: deployment.humanTransferTo, sip, log }),
+      voicemail: { dir: config.VOICEFLEET_RECORDINGS_DIR, maxMs: config.VOICEFLEET_VOICEMAIL_MAX_MS },
+      hold: { pollMs: HOLD_POLL_MS, announceEveryMs: config.VOICEFLEET_HOLD_ANNOUNCE_EVERY_MS },
+      log,
+    });
+    if (!reached.answered) {
+      keepRecord({
+        reason: reached.overflow.result,
+        outcome: { workflows: [firstWorkflow], disposition: reached.disposition, intents: [], overflow: reached.overflow },
+        recording: reached.recording,
+      });
+      log.info({ event: 'call_ended', reason: reached.overflow.result, durationMs: Date.now() - startedAt.getTime() }, 'call ended in the queue');
+      if (!callerGone.aborted) await ctx.deleteRoom();
+      ctx.shutdown(reached.overflow.result);
+      return;
+    }
+    // An outbound call holds no slot; renewing and releasing one it never took is harmless.
+    const renewal = setInterval(() => void slots.renew(callContext.callId).catch(() => undefined), SLOT_LEASE_MS / 3);
+    ctx.addShutdownCallback(async () => {
+      clearInterval(renewal);
+      await slots.release(callContext.callId).catch(() => undefined);
+    });
+
+    const alive: { lease?: NodeJS.Timeout } = {};
+    ctx.addShutdownCallback(async () => clearInterval(alive.lease));
+    const providers = buildSessionProviders({ config, vad, recognizer, narrowband: isSip });
+    const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
+    const recorder = new CallOutcomeRecorder(log);
     const stats = observeSession({
       session,
       log,
       startedAt: startedAt.getTime(),
-      // The call's outcome and record, before call_ended; the job waits for the record to be
-      // durable (queue or outbox) before it exits.
+      // The call's outcome and record, before call_ended.
       onClose: (reason) => {
+        clearInterval(alive.lease);
+        void states.ended(callContext.callId).catch(() => undefined);
         const outcome = recorder.finish(reason);
-        recordKept = books
-          .finish(
-            buildCallRecord({
-              callId: callContext.callId,
-              room: callContext.roomName,
-              deployment: deployment.id,
-              businessName: deployment.business.name,
-              direction: isSip ? (callContext.appointment ? 'outbound' : 'inbound') : 'web',
-              caller: maskPhoneNumber(callerNumber),
-              dialed: maskPhoneNumber(dialedNumber),
-              externalId: callContext.externalId,
-              startedAt,
-              endedAt: new Date(),
-              endReason: reason,
-              outcome,
-              history: session.history.items,
-              stats,
-            }),
-          )
-          .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
+        keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats });
       },
     });
-    ctx.addShutdownCallback(() => recordKept);
 
     // Tools act for this caller only: the calendar finds their appointments by their line.
     const callerKey = callerNumber ?? `participant:${caller.identity}`;
@@ -153,9 +248,7 @@ export default defineAgent({
     };
     const transferTool = createHumanTransferTool({
       transferTo: deployment.humanTransferTo,
-      sip: isSip
-        ? { client: new SipClient(livekitApiUrl(config), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
-        : undefined,
+      sip,
       log,
       onResult: (result) => recorder.transferred(result),
     });
@@ -165,13 +258,55 @@ export default defineAgent({
     });
     const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder });
     const first = createWorkflow(firstWorkflow, settings);
-    const greeting = callContext.metadataValid ? first.greeting() : first.genericGreeting();
+    // A resumed call hears an apology and the question it was last asked, then carries on.
+    const greeting = resumed
+      ? `${RESUME_APOLOGY} ${lastAgentWords(resumed.items) ?? first.greeting()}`
+      : callContext.metadataValid
+        ? first.greeting()
+        : first.genericGreeting();
+    if (resumed) log.info({ event: 'call_resumed', workflow: firstWorkflow, turns: resumed.turns, resume: resumed.resumes }, 'call resumed after its agent died');
 
     await session.start({
-      agent: agents.create(firstWorkflow, { greeting }),
+      agent: agents.create(firstWorkflow, { greeting, history: resumed && restoreItems(resumed.items) }),
       room: ctx.room,
       inputOptions: { participantIdentity: caller.identity },
     });
+
+    // The call's state after every turn, and a lease that says its job is alive: if this process
+    // dies, the supervisor (in crm-sync) gives the call to a new agent that resumes from here.
+    let turns = resumed?.turns ?? 0;
+    const saveState = () => {
+      const agent = agents.current;
+      if (!agent) return;
+      void states
+        .save({
+          callId: callContext.callId,
+          room: callContext.roomName,
+          workflow: agent.workflowName,
+          metadata: callContext.rawMetadata,
+          items: saveItems(agent.chatCtx.items),
+          turns,
+          resumes: resumed?.resumes ?? 0,
+          savedAt: new Date().toISOString(),
+        })
+        .catch((error: Error) => log.debug({ event: 'call_state_not_saved', error: error.message }, 'call state not saved'));
+    };
+    session.on(voice.AgentSessionEventTypes.ConversationItemAdded, (ev) => {
+      if (ev.item.type === 'message' && ev.item.role === 'user') turns += 1;
+      saveState();
+    });
+    session.on(voice.AgentSessionEventTypes.FunctionToolsExecuted, saveState);
+    saveState();
+    const renewAlive = () => void states.alive(callContext.callId).catch(() => undefined);
+    renewAlive();
+    alive.lease = setInterval(renewAlive, ALIVE_RENEW_MS);
+
+    if (config.VOICEFLEET_DEAD_AIR_FILLER_MS > 0) {
+      new DeadAirFiller(session, background, holdingPhrase, {
+        afterMs: config.VOICEFLEET_DEAD_AIR_FILLER_MS,
+        onFilled: (thinkingMs) => log.info({ event: 'dead_air_filled', thinkingMs }, 'agent slow to answer, holding phrase played'),
+      }).start();
+    }
 
     new SilenceLadder(session, {
       // The agent on the call now decides what a silent caller hears.

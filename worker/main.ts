@@ -2,7 +2,7 @@ import { cli, ServerOptions } from '@livekit/agents';
 import { extname } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeProviders } from './config.js';
-import { callSlotLoad, FULL_LOAD } from './capacity.js';
+import { FULL_LOAD, WorkerCapacity } from './capacity.js';
 import { Deployments, DeploymentsError } from './deployments.js';
 import { createLogger } from './log.js';
 import { loadConfigOrExit } from './process-startup.js';
@@ -33,6 +33,7 @@ function main(): void {
   const ownFile = fileURLToPath(import.meta.url);
   const jobFile = fileURLToPath(new URL(`./job${extname(ownFile)}`, import.meta.url));
 
+  const capacity = new WorkerCapacity({ talking: config.VOICEFLEET_MAX_CALLS_PER_WORKER, holding: config.VOICEFLEET_MAX_HELD_CALLS_PER_WORKER });
   cli.runApp(
     new ServerOptions({
       agent: jobFile,
@@ -41,7 +42,8 @@ function main(): void {
       apiKey: config.LIVEKIT_API_KEY,
       apiSecret: config.LIVEKIT_API_SECRET,
       numIdleProcesses: config.VOICEFLEET_IDLE_PROCESSES,
-      loadFunc: callSlotLoad(config.VOICEFLEET_MAX_CALLS_PER_WORKER),
+      loadFunc: capacity.load,
+      requestFunc: capacity.admit,
       loadThreshold: FULL_LOAD,
       port: config.VOICEFLEET_WORKER_HTTP_PORT,
       host: '127.0.0.1',

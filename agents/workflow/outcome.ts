@@ -36,7 +36,7 @@ export const ticketOutcomeSchema = z.object({
 export const callOutcomeSchema = z.object({
   /** Workflows in the order they ran the call. */
   workflows: z.array(z.string()).min(1),
-  disposition: z.enum(['resolved', 'transferred', 'callback_requested', 'caller_hung_up', 'silent_hang_up', 'unresolved']),
+  disposition: z.enum(['resolved', 'transferred', 'callback_requested', 'voicemail_left', 'caller_hung_up', 'silent_hang_up', 'unresolved']),
   /** Every intent the agent answered, in order (for reporting; no caller words). */
   intents: z.array(z.string()),
   booking: bookingOutcomeSchema.optional(),
@@ -45,6 +45,15 @@ export const callOutcomeSchema = z.object({
   faq: z.object({ answered: z.array(z.string()), unanswered: z.number().int().nonnegative() }).optional(),
   followUp: z.object({ appointment: z.enum(['confirmed', 'reschedule', 'cancel', 'opted_out', 'unknown']) }).optional(),
   escalation: z.object({ reason: z.string() }).optional(),
+  /** The call waited on hold for an agent (every slot was busy when it came in). */
+  overflow: z
+    .object({
+      /** Place in line on arrival, 1 = next. */
+      position: z.number().int().positive(),
+      waitedMs: z.number().int().nonnegative(),
+      result: z.enum(['answered', 'callback', 'voicemail', 'transferred', 'caller_hung_up']),
+    })
+    .optional(),
 });
 
 export type CallOutcome = z.infer<typeof callOutcomeSchema>;

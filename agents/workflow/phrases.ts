@@ -40,6 +40,12 @@ export const TRANSFER_TO_HUMAN = 'transfer_to_human';
 export const END_CALL = 'end_call';
 export const HANDOFF_TO_WORKFLOW = 'handoff_to_workflow';
 
+/** Said by an agent taking over a call whose agent died, before it repeats the last question. */
+export const RESUME_APOLOGY = 'Sorry about that, we were cut off for a moment.';
+
+/** Said over dead air while an answer is slow to come (a provider failing over). */
+export const HOLDING_PHRASE = 'One moment, please.';
+
 /** What the caller hears when no person can be reached: a promised callback, never dead air. */
 export const TRANSFER_FAILED =
   'I am sorry, no one from our team can take your call right now. I have asked them to call you back as soon as possible. Is there anything else I can help you with?';
@@ -61,4 +67,16 @@ export function callControlReply(
   if (NO.test(normalized) || commonIntent === 'thanks') return { text: say.goodbye, intent: 'goodbye', action: 'end_call' };
   if (YES.test(normalized) && normalized.split(' ').length <= 3) return { text: 'Sure, what else can I help with?', intent: 'anything_else' };
   return undefined;
+}
+
+/** What a caller hears while every agent is busy, and when the wait ends without one. */
+export function overflowPhrases(businessName: string) {
+  return {
+    welcome: `Thank you for calling ${businessName}. All of our agents are busy right now. Please stay on the line: calls are answered in the order they arrive.`,
+    position: (n: number) => (n === 1 ? 'You are next in line.' : `You are number ${n} in line.`),
+    callback: 'I am sorry for the wait. We will call you back at this number as soon as someone is free. Goodbye.',
+    voicemail: 'I am sorry for the wait. Please leave your name, your number and a short message after the tone, then hang up.',
+    voicemailSaved: 'Thank you. Your message has been saved. Goodbye.',
+    transferring: 'I am sorry for the wait. Let me put you through to a member of our team.',
+  };
 }

@@ -83,8 +83,8 @@ async function bargeIn(stack: TestStack, trials: number): Promise<string> {
 
 /**
  * The longest silence a caller hears when a cloud provider fails: OpenAI (LLM and TTS) pointed at
- * a local endpoint that errors or stalls, the offline stack behind it. Figure: caller end of
- * speech -> first agent audio, per failure mode, against the healthy endpoint.
+ * a local endpoint that errors or stalls, the offline stack behind it. Figures: caller end of
+ * speech -> first thing heard, and -> the answer, per failure mode, against the healthy endpoint.
  */
 async function providerFailure(stack: TestStack, trials: number): Promise<string> {
   const receptionist = createWorkflow('receptionist');
@@ -111,6 +111,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
   try {
     for (const mode of modes) {
       const gaps: number[] = [];
+      const heard: number[] = [];
       for (let i = 0; i < trials; i++) {
         progress('provider-failure', done, total, mode.name);
         // Each trial is a new call: the fallback adapters start with every provider available.
@@ -124,6 +125,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
           stub.speechMode = mode.speech;
           const turn = await caller.turn('where are you located', 30_000);
           gaps.push(turn.firstAgentAudioMs);
+          heard.push(turn.firstHeardMs);
         } catch (error) {
           failed += 1;
           console.error(`\n${mode.name} trial ${i + 1} failed: ${(error as Error).message}`);
@@ -132,7 +134,8 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
         }
         done += 1;
       }
-      figures[`${mode.name}_gap_ms`] = figure(gaps);
+      figures[`${mode.name}_heard_ms`] = figure(heard);
+      figures[`${mode.name}_answer_ms`] = figure(gaps);
     }
     progress('provider-failure', total, total);
   } finally {
@@ -145,7 +148,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
     figures,
     faults: { trials: total, failed },
     notes:
-      'gap: caller end of speech -> first audible agent audio at the caller. It includes the end-of-turn delay. The LLM attempt timeout is VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS (1200), the TTS one VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS (1500).',
+      'heard: caller end of speech -> the first agent audio the caller hears on either track (the holding phrase on the background track when the answer is slow; VOICEFLEET_DEAD_AIR_FILLER_MS, 700 ms of thinking). answer: caller end of speech -> first audible answer on the agent track. Both include the end-of-turn delay. The LLM attempt timeout is VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS (1200), the TTS one VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS (1500).',
   });
 }
 

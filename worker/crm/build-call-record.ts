@@ -20,6 +20,8 @@ export function buildCallRecord(args: {
   outcome: CallOutcome;
   history: readonly llm.ChatItem[];
   stats: CallStats;
+  /** Where the call's audio is kept (a voicemail), as a URI. */
+  recording?: string;
 }): CallRecord {
   const transcript = args.history.flatMap((item) =>
     item.type === 'message' && (item.role === 'user' || item.role === 'assistant') && item.textContent
@@ -43,7 +45,7 @@ export function buildCallRecord(args: {
     outcome: args.outcome,
     summary: summarize(args.outcome, args.businessName),
     transcript: transcript.slice(-500),
-    recording: null,
+    recording: args.recording ? { uri: args.recording } : null,
     latency: {
       turns: args.stats.turns,
       ...spread('endOfTurnMs', args.stats.endOfTurnMs),

@@ -1,6 +1,8 @@
 import { Queue, UnrecoverableError, Worker, type Job } from 'bullmq';
 import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
+import { CALLS_QUEUE } from '../dialer/dialer.js';
+import { DoNotCallList, honourOptOut } from '../dialer/do-not-call.js';
 import { CallRegistry } from '../queues/call-registry.js';
 import { crmBackoff, crmSyncJobOptions, QUEUES } from '../queues/queues.js';
 import { connectRedis } from '../queues/redis.js';
@@ -40,6 +42,8 @@ export class CrmSyncWorker {
   readonly #queue: Queue;
   readonly #deadLetters: Queue;
   readonly #registry: CallRegistry;
+  readonly #calls: Queue;
+  readonly #doNotCall: DoNotCallList;
   #worker: Worker | undefined;
   #timer: NodeJS.Timeout | undefined;
   #maintaining: Promise<void> = Promise.resolve();
@@ -51,11 +55,14 @@ export class CrmSyncWorker {
     this.#queue = new Queue(QUEUES.crmSync, { connection: connectRedis(options.redisUrl, 'worker'), defaultJobOptions: crmSyncJobOptions() });
     this.#deadLetters = new Queue(QUEUES.crmDeadLetter, { connection: connectRedis(options.redisUrl, 'worker') });
     this.#registry = new CallRegistry(this.#redis);
+    this.#calls = new Queue(CALLS_QUEUE, { connection: this.#redis });
+    this.#doNotCall = new DoNotCallList(this.#redis);
     // Connection errors while Redis restarts are expected; the connections reconnect by themselves.
     const onError = (error: Error) => options.log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable');
     this.#redis.on('error', onError);
     this.#queue.on('error', onError);
     this.#deadLetters.on('error', onError);
+    this.#calls.on('error', onError);
   }
 
   get queue(): Queue {
@@ -91,6 +98,8 @@ export class CrmSyncWorker {
     // idempotency makes that harmless, and this marker makes it rare.
     if (await this.#redis.exists(deliveredKey(record.callId))) return { skipped: 'already delivered' };
     const log = this.#options.log.child({ callId: record.callId });
+    // An opt-out takes effect at once, whatever the CRM does: the dialer must not call again.
+    await honourOptOut(record, this.#calls, this.#doNotCall, log);
     try {
       const result = await this.#options.adapter.deliver(record, record.callId);
       await this.#redis.set(deliveredKey(record.callId), JSON.stringify({ at: new Date().toISOString(), ref: result.ref }), 'EX', DELIVERED_RETENTION_S);
@@ -149,6 +158,7 @@ export class CrmSyncWorker {
     await this.#worker?.close();
     await this.#queue.close();
     await this.#deadLetters.close();
+    await this.#calls.close();
     this.#redis.disconnect();
   }
 }

@@ -6,9 +6,9 @@ import { connectRedis } from '../queues/redis.js';
 import type { CallPlacer } from './call-placer.js';
 import { allowed, inWindow, nextWindowStart, retryDelayMs } from './dial-policy.js';
 import { dialRequestSchema, type DialOutcome, type DialRequest } from './dial-request.js';
+import { DoNotCallList } from './do-not-call.js';
 
 export const CALLS_QUEUE = 'calls';
-const DNC_KEY = 'voicefleet:dnc';
 
 export interface DialerOptions {
   redisUrl: string;
@@ -49,11 +49,13 @@ export class Dialer {
   readonly queue: Queue;
   readonly #options: DialerOptions;
   readonly #redis: Redis;
+  readonly #doNotCall: DoNotCallList;
   #worker: Worker | undefined;
 
   constructor(options: DialerOptions) {
     this.#options = options;
     this.#redis = connectRedis(options.redisUrl, 'worker');
+    this.#doNotCall = new DoNotCallList(this.#redis);
     this.queue = new Queue(CALLS_QUEUE, { connection: connectRedis(options.redisUrl, 'worker') });
     const onError = (error: Error) => options.log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable');
     this.#redis.on('error', onError);
@@ -73,7 +75,7 @@ export class Dialer {
   }
 
   async doNotCall(number: string): Promise<void> {
-    await this.#redis.sadd(DNC_KEY, number);
+    await this.#doNotCall.add(number);
   }
 
   start(): void {
@@ -101,7 +103,7 @@ export class Dialer {
     const log = this.#options.log.child({ jobId: job.id, to: maskPhoneNumber(request.to) });
     const attempts = job.attemptsMade + 1;
     // Checked right before dialing, not at enqueue: a number may join the list while it waits.
-    if (await this.#redis.sismember(DNC_KEY, request.to)) {
+    if (await this.#doNotCall.has(request.to)) {
       log.info({ event: 'dial_blocked', reason: 'do_not_call' }, 'number is on the do-not-call list');
       return { result: 'blocked_dnc', attempts };
     }
@@ -158,4 +160,35 @@ export async function addDialJob(
   });
   // A deduplicated add hands back the job already holding the number.
   return { jobId: job.id!, duplicate: before !== null && before !== undefined && job.id === before };
+}
+
+/** When a repeating call recurs: every so many ms, or a cron pattern in a time zone. */
+export type DialRepeat = { everyMs: number } | { cron: string; timeZone: string };
+
+/**
+ * A call that recurs (a weekly check-in, a monthly reminder) through BullMQ's job scheduler: one
+ * dial job per occurrence, each then held to the calling window, the do-not-call list (an opt-out
+ * stops the rest) and retries like any other. Upserting the same id replaces the schedule.
+ */
+export async function scheduleRepeatingDial(
+  queue: Queue,
+  schedulerId: string,
+  input: unknown,
+  repeat: DialRepeat,
+  options: { maxAttempts: number; limit?: number },
+): Promise<void> {
+  const request = dialRequestSchema.parse(input);
+  await queue.upsertJobScheduler(
+    schedulerId,
+    'everyMs' in repeat ? { every: repeat.everyMs, limit: options.limit } : { pattern: repeat.cron, tz: repeat.timeZone, limit: options.limit },
+    {
+      name: 'dial',
+      data: request,
+      opts: { priority: request.priority, attempts: options.maxAttempts, backoff: { type: 'dial-outcome' }, removeOnComplete: { age: 30 * 24 * 3600 }, removeOnFail: false },
+    },
+  );
+}
+
+export async function stopRepeatingDial(queue: Queue, schedulerId: string): Promise<boolean> {
+  return queue.removeJobScheduler(schedulerId);
 }

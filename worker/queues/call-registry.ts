@@ -41,6 +41,11 @@ export class CallRegistry {
     await this.redis.multi().hset(callKey(callId), { state: 'ended', endedAt: new Date().toISOString() }).zrem(LIVE, callId).exec();
   }
 
+  /** Every call now live, oldest first (at most `limit`). */
+  async live(limit = 500): Promise<string[]> {
+    return this.redis.zrange(LIVE, 0, limit - 1);
+  }
+
   /** Live calls whose last heartbeat is older than `staleMs`. */
   async stale(staleMs: number): Promise<LiveCall[]> {
     const ids = await this.redis.zrangebyscore(LIVE, 0, Date.now() - staleMs, 'WITHSCORES', 'LIMIT', 0, 100);

@@ -29,7 +29,7 @@ export function createHumanTransferTool(options: HumanTransferOptions) {
     description: 'Connect the caller to a member of staff. Use when they ask for a person or the workflow cannot help.',
     parameters: z.object({}),
     execute: async (): Promise<TransferResult> => {
-      const result = await transfer(options);
+      const result = await transferToHuman(options);
       options.onResult(result);
       options.log.info({ event: 'human_transfer', ...result }, result.transferred ? 'caller transferred to a person' : 'transfer not possible, callback requested');
       return result;
@@ -37,7 +37,8 @@ export function createHumanTransferTool(options: HumanTransferOptions) {
   });
 }
 
-async function transfer({ transferTo, sip, log }: HumanTransferOptions): Promise<TransferResult> {
+/** A SIP REFER to the deployment's human line, or why there was none. */
+export async function transferToHuman({ transferTo, sip, log }: Pick<HumanTransferOptions, 'transferTo' | 'sip' | 'log'>): Promise<TransferResult> {
   if (!transferTo) return { transferred: false, reason: 'no_human_line', callbackRequested: true };
   if (!sip) return { transferred: false, reason: 'not_a_phone_call', callbackRequested: true };
   try {

@@ -16,10 +16,12 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { LocalTTS, toFrames } from '../providers/local/local-tts.js';
 import { concatSamples, encodeWav, parseWav } from '../providers/local/wav.js';
 import { mintParticipantToken } from '../tokens.js';
-import { AgentAudioMonitor } from './agent-audio-monitor.js';
+import { AgentAudioMonitor, type SpeechBurst } from './agent-audio-monitor.js';
 import { CallerMicrophone } from './caller-microphone.js';
 
 const TRANSCRIPTION_TOPIC = 'lk.transcription';
+/** The framework's BackgroundAudioPlayer publishes under this name. */
+const BACKGROUND_TRACK_NAME = 'background_audio';
 const SAMPLE_RATE = 16000;
 /** How much earlier a transcript segment's stream may open than its audio reaches the ear. */
 const TRANSCRIPT_LEAD_MS = 500;
@@ -46,6 +48,11 @@ export interface TurnReport {
   said: string;
   /** Caller end of speech -> first audible agent audio at the caller. */
   firstAgentAudioMs: number;
+  /**
+   * Caller end of speech -> the first thing the caller heard from the agent on either track: its
+   * answer, or a holding phrase on the background track while the answer was slow.
+   */
+  firstHeardMs: number;
   agentTranscript: string;
 }
 
@@ -72,6 +79,8 @@ export class Caller {
   readonly turns: TurnReport[] = [];
   readonly #mic: CallerMicrophone;
   readonly #monitor = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
+  /** The agent's background track (holding phrases, hold music), heard apart from its voice. */
+  readonly #background = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
   readonly #voice = new LocalTTS({ sampleRate: SAMPLE_RATE });
   #micTrackSid?: string;
   #agent?: RemoteParticipant;
@@ -122,11 +131,11 @@ export class Caller {
     this.room.on(RoomEvent.Disconnected, () => {
       this.#disconnected = true;
     });
-    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, _pub, participant: RemoteParticipant) => {
-      if (track.kind !== TrackKind.KIND_AUDIO || this.#agent) return;
-      if (participant.kind !== ParticipantKind.AGENT) return;
-      this.#agent = participant;
-      void this.#monitor.listen(track);
+    this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, publication, participant: RemoteParticipant) => {
+      if (track.kind !== TrackKind.KIND_AUDIO || participant.kind !== ParticipantKind.AGENT) return;
+      this.#agent ??= participant;
+      if (publication.name === BACKGROUND_TRACK_NAME) void this.#background.listen(track);
+      else void this.#monitor.listen(track);
     });
     this.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, participant) => {
       const state = changed['lk.agent.state'];
@@ -175,9 +184,11 @@ export class Caller {
       `the agent's answer to "${line}"`,
     );
     await this.waitForAgentToFinish(timeoutMs);
+    const held = this.#background.bursts.find((b) => b.startedAt >= endOfSpeechAt - 200 && b.startedAt < reply.startedAt);
     const report: TurnReport = {
       said: line,
       firstAgentAudioMs: reply.startedAt - endOfSpeechAt,
+      firstHeardMs: (held?.startedAt ?? reply.startedAt) - endOfSpeechAt,
       agentTranscript: await this.#agentTextSince(reply.startedAt),
     };
     this.turns.push(report);
@@ -266,8 +277,24 @@ export class Caller {
     return this.#monitor.recording();
   }
 
+  /** Every burst of the agent's voice heard so far. */
+  get agentBursts(): readonly SpeechBurst[] {
+    return this.#monitor.bursts;
+  }
+
+  /** What was heard on the agent's background track: holding phrases, queue messages, hold music. */
+  get backgroundBursts(): readonly SpeechBurst[] {
+    return this.#background.bursts;
+  }
+
+  /** Resolves when the background track is first heard at or after `since` (performance.now()). */
+  async waitForBackgroundAudio(timeoutMs = 20_000, since = 0): Promise<SpeechBurst> {
+    return this.#waitFor(() => this.#background.bursts.find((b) => b.startedAt >= since), timeoutMs, 'audio on the background track');
+  }
+
   async hangUp(): Promise<void> {
     this.#monitor.stop();
+    this.#background.stop();
     await this.#mic.close();
     await this.room.disconnect();
   }

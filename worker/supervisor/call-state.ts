@@ -1,0 +1,110 @@
+import { llm } from '@livekit/agents';
+import type { Redis } from 'ioredis';
+import { z } from 'zod';
+import { WORKFLOW_NAMES, type WorkflowName } from '../../agents/workflows.js';
+
+/**
+ * A live call's state in Redis, saved after every turn: the workflow on the call, its agent's
+ * transcript with tool calls and results (from which the workflow engine knows its step), and the
+ * dispatch metadata. When the call's job dies, the supervisor dispatches a new agent and it picks
+ * the call up from here. A short "alive" lease, renewed every second by the job, is how the
+ * supervisor learns of the death within seconds: a killed process renews nothing.
+ */
+const savedItemSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('message'), role: z.enum(['user', 'assistant', 'system']), text: z.string() }),
+  z.object({ type: z.literal('function_call'), callId: z.string(), name: z.string(), args: z.string() }),
+  z.object({ type: z.literal('function_call_output'), callId: z.string(), name: z.string(), output: z.string(), isError: z.boolean() }),
+]);
+
+export const savedCallStateSchema = z.object({
+  callId: z.string(),
+  room: z.string(),
+  workflow: z.enum(WORKFLOW_NAMES),
+  /** The job metadata the call was dispatched with; a resumed agent is dispatched with it again. */
+  metadata: z.string(),
+  items: z.array(savedItemSchema),
+  turns: z.number().int().nonnegative(),
+  resumes: z.number().int().nonnegative(),
+  savedAt: z.string(),
+});
+
+export type SavedCallState = z.infer<typeof savedCallStateSchema>;
+type SavedItem = z.infer<typeof savedItemSchema>;
+
+const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
+const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
+const STATE_TTL_S = 3600;
+/** Kept short: a resumed call is only as quick as this lease is to run out. */
+export const ALIVE_LEASE_MS = 3000;
+/** How many items of the transcript a resumed agent gets: enough for any workflow's steps. */
+const MAX_ITEMS = 80;
+
+export class CallStateStore {
+  constructor(private readonly redis: Redis) {}
+
+  async save(state: SavedCallState): Promise<void> {
+    await this.redis.set(stateKey(state.callId), JSON.stringify(state), 'EX', STATE_TTL_S);
+  }
+
+  async load(callId: string): Promise<SavedCallState | undefined> {
+    const raw = await this.redis.get(stateKey(callId));
+    if (!raw) return undefined;
+    const parsed = savedCallStateSchema.safeParse(JSON.parse(raw));
+    return parsed.success ? parsed.data : undefined;
+  }
+
+  /** The call's job is alive for another lease. */
+  async alive(callId: string): Promise<void> {
+    await this.redis.set(aliveKey(callId), '1', 'PX', ALIVE_LEASE_MS);
+  }
+
+  async isAlive(callIds: readonly string[]): Promise<boolean[]> {
+    if (callIds.length === 0) return [];
+    const pipeline = this.redis.pipeline();
+    for (const id of callIds) pipeline.exists(aliveKey(id));
+    const results = (await pipeline.exec()) ?? [];
+    return results.map(([, exists]) => exists === 1);
+  }
+
+  /** The call ended normally: nothing to resume. */
+  async ended(callId: string): Promise<void> {
+    await this.redis.del(stateKey(callId), aliveKey(callId));
+  }
+}
+
+/** The parts of an agent's transcript a resumed agent needs, as plain data. */
+export function saveItems(items: readonly llm.ChatItem[]): SavedItem[] {
+  const saved: SavedItem[] = [];
+  for (const item of items) {
+    if (item.type === 'message' && (item.role === 'user' || item.role === 'assistant' || item.role === 'system')) {
+      const text = item.textContent ?? '';
+      if (text) saved.push({ type: 'message', role: item.role, text });
+    } else if (item.type === 'function_call') {
+      saved.push({ type: 'function_call', callId: item.callId, name: item.name, args: item.args });
+    } else if (item.type === 'function_call_output') {
+      saved.push({ type: 'function_call_output', callId: item.callId, name: item.name, output: item.output, isError: item.isError });
+    }
+  }
+  return saved.slice(-MAX_ITEMS);
+}
+
+export function restoreItems(saved: readonly SavedItem[]): llm.ChatItem[] {
+  return saved.map((item) => {
+    if (item.type === 'message') return llm.ChatMessage.create({ role: item.role, content: [item.text] });
+    if (item.type === 'function_call') return llm.FunctionCall.create({ callId: item.callId, name: item.name, args: item.args });
+    return llm.FunctionCallOutput.create({ callId: item.callId, name: item.name, output: item.output, isError: item.isError });
+  });
+}
+
+/** What the agent said last: a resumed agent says it again after its apology. */
+export function lastAgentWords(saved: readonly SavedItem[]): string | undefined {
+  for (let i = saved.length - 1; i >= 0; i--) {
+    const item = saved[i]!;
+    if (item.type === 'message' && item.role === 'assistant') return item.text;
+  }
+  return undefined;
+}
+
+export function isWorkflowName(name: string): name is WorkflowName {
+  return (WORKFLOW_NAMES as readonly string[]).includes(name);
+}
