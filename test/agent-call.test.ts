@@ -210,4 +210,31 @@ describe('agent worker answering WebRTC callers', () => {
     }
     expect(worker.lines.some((l) => l.level === 60 || /uncaught|unhandled/i.test(String(l.msg)))).toBe(false);
   });
+
+  it("exports per-stage latency histograms, call counts and active calls at the worker's /metrics", async () => {
+    const caller = await join();
+    try {
+      await caller.greeting(30_000);
+      await caller.waitForAgentToFinish();
+      await caller.turn('where are you located', 30_000);
+    } finally {
+      await caller.hangUp();
+    }
+    const { port } = await worker.waitForEvent('metrics_listening', 5000);
+    const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
+    const deadline = Date.now() + 15_000;
+    let text = '';
+    // The call's end reaches the worker a moment after the caller hangs up.
+    while (Date.now() < deadline) {
+      text = await (await fetch(`http://127.0.0.1:${port}/metrics`)).text();
+      if (value(text, 'voicefleet_active_calls{activity="talking"}') === 0 && text.includes('voicefleet_calls_total{')) break;
+      await new Promise((resolve) => setTimeout(resolve, 250));
+    }
+    for (const stage of ['end_of_turn', 'transcription', 'llm_first_token', 'tts_first_audio']) {
+      expect(value(text, `voicefleet_turn_stage_seconds_count{stage="${stage}"}`), stage).toBeGreaterThan(0);
+    }
+    expect(text).toMatch(/^voicefleet_calls_total\{disposition="[a-z_]+"\} [1-9]/m);
+    expect(value(text, 'voicefleet_active_calls{activity="talking"}')).toBe(0);
+    expect(text).toContain('voicefleet_worker_process_resident_memory_bytes');
+  });
 });

@@ -143,6 +143,10 @@ describe('crm-sync', () => {
     }
     expect(crm.requests.filter((r) => r.key === 'call-refused')).toHaveLength(1);
     expect(crm.delivered.has('call-refused')).toBe(false);
+    // The dead letter shows in the queue metrics Prometheus scrapes.
+    const metrics = await (await fetch(`http://127.0.0.1:${webhookPort}/metrics`)).text();
+    expect(metrics).toMatch(/^voicefleet_queue_jobs\{queue="crm-sync-dead",state="waiting"\} 1$/m);
+    expect(metrics).toMatch(/^voicefleet_queue_jobs\{queue="crm-sync",state="failed"\} 1$/m);
   });
 
   it('keeps a malformed payload for inspection, with a clear reason', async () => {

@@ -3,7 +3,7 @@ import { CallAgent, type CallAgentOptions } from '../agents/call-agent.js';
 import { createWorkflow, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
 import type { CallOutcomeRecorder } from './call-outcome-recorder.js';
 import type { Config } from './config.js';
-import { buildLLM } from './providers/session-providers.js';
+import { buildLLM, onFailover } from './providers/session-providers.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any
 type AnyTool = llm.FunctionTool<any, any, any>;
@@ -21,6 +21,8 @@ export interface CallAgentsOptions {
   dataTools: Readonly<Record<string, AnyTool>>;
   transferTool?: AnyTool;
   recorder: CallOutcomeRecorder;
+  /** Told when an agent's cloud LLM fails over to the workflow engine. */
+  onFailover?: (kind: 'llm') => void;
 }
 
 export class CallAgents {
@@ -40,6 +42,7 @@ export class CallAgents {
     const { config, settings, dataTools, transferTool, recorder } = this.#options;
     const workflow = createWorkflow(name, settings);
     const { llm } = buildLLM(config, workflow, (reply) => recorder.replied(name, reply));
+    if (this.#options.onFailover) onFailover(llm, 'llm', () => this.#options.onFailover!('llm'));
     const agent = new CallAgent({
       name,
       workflow,

@@ -42,6 +42,10 @@ export const configSchema = z.object({
   /** Port of the worker's health/status HTTP server; each worker on a host needs its own. */
   /** 0: a free port the OS picks (workers scaled on one host network, as docker compose does). */
   VOICEFLEET_WORKER_HTTP_PORT: z.coerce.number().int().min(0).max(65535).default(8081),
+  /** The worker's Prometheus endpoint (/metrics); `npm start` adds one per extra worker; 0 = any free port. */
+  VOICEFLEET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
+  /** Interface the metrics port binds (`0.0.0.0` for a Prometheus on another host). */
+  VOICEFLEET_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
   VOICEFLEET_IDLE_PROCESSES: z.coerce.number().int().min(0).max(32).default(1),
   /**

@@ -7,6 +7,10 @@ import { CallRegistry } from './queues/call-registry.js';
 import { QUEUE_BOARD_PATH, startQueueBoard } from './queues/queue-board.js';
 import { loadConfigOrExit, requireQueueRedisOrExit } from './process-startup.js';
 import { connectRedis } from './queues/redis.js';
+import { Queue } from 'bullmq';
+import { CALLS_QUEUE } from './dialer/dialer.js';
+import { createQueueMetrics } from './metrics/queue-metrics.js';
+import { QUEUES } from './queues/queues.js';
 import { livekitApiUrl } from './config.js';
 import { CallSupervisor } from './supervisor/call-supervisor.js';
 
@@ -41,7 +45,13 @@ async function main(): Promise<void> {
 
   const webhookRedis = connectRedis(config.REDIS_URL, 'worker');
   webhookRedis.on('error', (error: Error) => log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable'));
+  // Queue depths for /metrics, on the webhook port.
+  const dead = new Queue(QUEUES.crmDeadLetter, { connection: webhookRedis });
+  const calls = new Queue(CALLS_QUEUE, { connection: webhookRedis });
+  for (const q of [dead, calls]) q.on('error', () => undefined);
+  const metrics = createQueueMetrics({ [QUEUES.crmSync]: worker.queue, [QUEUES.crmDeadLetter]: dead, [CALLS_QUEUE]: calls });
   const webhooks = await startLiveKitWebhooks({
+    metrics,
     host: config.VOICEFLEET_WEBHOOK_HOST,
     port: config.VOICEFLEET_WEBHOOK_PORT,
     apiKey: config.LIVEKIT_API_KEY,
@@ -55,7 +65,7 @@ async function main(): Promise<void> {
     console.error(`VOICEFLEET_WEBHOOK_PORT: cannot listen on ${config.VOICEFLEET_WEBHOOK_HOST}:${config.VOICEFLEET_WEBHOOK_PORT}: ${error.message}`);
     process.exit(2);
   });
-  log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook');
+  log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook, Prometheus metrics at /metrics');
 
   // Calls whose agent died mid-call get a new agent that carries on (worker/supervisor/).
   const supervisor = new CallSupervisor({

@@ -24,10 +24,11 @@ import { FileCalendar } from './ports/file-calendar.js';
 import { FileTickets } from './ports/file-tickets.js';
 import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
-import { buildSessionProviders } from './providers/session-providers.js';
+import { buildSessionProviders, onFailover } from './providers/session-providers.js';
 import { CALLS_QUEUE } from './dialer/dialer.js';
 import { crmSyncJobOptions, QUEUES } from './queues/queues.js';
 import { connectRedis } from './queues/redis.js';
+import { MetricsReporter } from './metrics/metrics-reporter.js';
 import { CallSlots } from './overflow/call-slots.js';
 import { type OverflowResult, reachAnAgent } from './overflow/overflow-call.js';
 import { type CallStats, observeSession } from './session-observer.js';
@@ -67,6 +68,8 @@ interface ProcessData extends Record<string, unknown> {
   vad: VAD;
   recognizer: PocketsphinxSTT;
   deployments: Deployments;
+  /** This process's line to the worker's /metrics. */
+  metrics: MetricsReporter;
   /** Played when the agent is slow to answer; rendered once, so it needs no provider. */
   holdingPhrase: AudioClip;
   /** One Redis connection and queue per job process, for the call's record and heartbeats. */
@@ -94,6 +97,7 @@ export default defineAgent({
     proc.userData.crm = { redis, queue, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR), calls };
     proc.userData.vad = await silero.VAD.load();
     proc.userData.holdingPhrase = await AudioClip.spoken(HOLDING_PHRASE);
+    proc.userData.metrics = new MetricsReporter();
     const recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
     proc.userData.recognizer = recognizer;
     // A broken recognizer must not keep the process from taking calls: the session's fallback
@@ -109,7 +113,7 @@ export default defineAgent({
 
   entry: async (ctx: JobContext) => {
     const config = loadConfig();
-    const { vad, recognizer, deployments, crm, holdingPhrase } = ctx.proc.userData as ProcessData;
+    const { vad, recognizer, deployments, crm, holdingPhrase, metrics } = ctx.proc.userData as ProcessData;
     const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
     const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
     if (!callContext.metadataValid) {
@@ -201,9 +205,12 @@ export default defineAgent({
       transfer: () => transferToHuman({ transferTo: deployment.humanTransferTo, sip, log }),
       voicemail: { dir: config.VOICEFLEET_RECORDINGS_DIR, maxMs: config.VOICEFLEET_VOICEMAIL_MAX_MS },
       hold: { pollMs: HOLD_POLL_MS, announceEveryMs: config.VOICEFLEET_HOLD_ANNOUNCE_EVERY_MS },
+      onHold: () => metrics.report({ kind: 'activity', activity: 'holding' }),
       log,
     });
+    if (reached.overflow) metrics.report({ kind: 'hold', result: reached.overflow.result, seconds: reached.overflow.waitedMs / 1000 });
     if (!reached.answered) {
+      metrics.report({ kind: 'call_ended', disposition: reached.disposition });
       keepRecord({
         reason: reached.overflow.result,
         outcome: { workflows: [firstWorkflow], disposition: reached.disposition, intents: [], overflow: reached.overflow },
@@ -215,6 +222,7 @@ export default defineAgent({
       return;
     }
     // An outbound call holds no slot; renewing and releasing one it never took is harmless.
+    metrics.report({ kind: 'activity', activity: 'talking' });
     const renewal = setInterval(() => void slots.renew(callContext.callId).catch(() => undefined), SLOT_LEASE_MS / 3);
     ctx.addShutdownCallback(async () => {
       clearInterval(renewal);
@@ -229,12 +237,14 @@ export default defineAgent({
     const stats = observeSession({
       session,
       log,
+      metrics,
       startedAt: startedAt.getTime(),
       // The call's outcome and record, before call_ended.
       onClose: (reason) => {
         clearInterval(alive.lease);
         void states.ended(callContext.callId).catch(() => undefined);
         const outcome = recorder.finish(reason);
+        metrics.report({ kind: 'call_ended', disposition: outcome.disposition });
         keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats });
       },
     });
@@ -256,7 +266,13 @@ export default defineAgent({
       appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
       contactName: callContext.contactName,
     });
-    const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder });
+    const failedOver = (kind: 'llm' | 'stt' | 'tts') => {
+      metrics.report({ kind: 'fallback', provider: kind });
+      log.warn({ event: 'provider_failover', provider: kind }, 'provider failed over to the next');
+    };
+    onFailover(providers.stt, 'stt', failedOver);
+    onFailover(providers.tts, 'tts', failedOver);
+    const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder, onFailover: failedOver });
     const first = createWorkflow(firstWorkflow, settings);
     // A resumed call hears an apology and the question it was last asked, then carries on.
     const greeting = resumed
@@ -304,7 +320,10 @@ export default defineAgent({
     if (config.VOICEFLEET_DEAD_AIR_FILLER_MS > 0) {
       new DeadAirFiller(session, background, holdingPhrase, {
         afterMs: config.VOICEFLEET_DEAD_AIR_FILLER_MS,
-        onFilled: (thinkingMs) => log.info({ event: 'dead_air_filled', thinkingMs }, 'agent slow to answer, holding phrase played'),
+        onFilled: (thinkingMs) => {
+          metrics.report({ kind: 'dead_air' });
+          log.info({ event: 'dead_air_filled', thinkingMs }, 'agent slow to answer, holding phrase played');
+        },
       }).start();
     }
 

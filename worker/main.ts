@@ -1,10 +1,13 @@
 import { cli, ServerOptions } from '@livekit/agents';
-import { extname } from 'node:path';
+import { tmpdir } from 'node:os';
+import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeProviders } from './config.js';
 import { FULL_LOAD, WorkerCapacity } from './capacity.js';
 import { Deployments, DeploymentsError } from './deployments.js';
 import { createLogger } from './log.js';
+import { MetricsHub } from './metrics/metrics-hub.js';
+import { createWorkerMetrics } from './metrics/worker-metrics.js';
 import { loadConfigOrExit } from './process-startup.js';
 
 /**
@@ -28,6 +31,19 @@ function main(): void {
     { event: 'worker_starting', agentName: config.VOICEFLEET_AGENT_NAME, livekitUrl: config.LIVEKIT_URL, providers: describeProviders(config) },
     'worker starting',
   );
+
+  // Job processes report to the worker's /metrics over a local socket; they inherit its path.
+  const metrics = createWorkerMetrics();
+  const hub = new MetricsHub(metrics, log);
+  const socketPath = join(tmpdir(), `voicefleet-metrics-${process.pid}.sock`);
+  process.env.VOICEFLEET_METRICS_SOCKET = socketPath;
+  hub
+    .start({ socketPath, host: config.VOICEFLEET_METRICS_HOST, port: config.VOICEFLEET_METRICS_PORT })
+    .then(({ port }) => log.info({ event: 'metrics_listening', port }, 'Prometheus metrics at /metrics'))
+    .catch((error: Error) => {
+      console.error(`VOICEFLEET_METRICS_PORT: cannot serve metrics on ${config.VOICEFLEET_METRICS_HOST}:${config.VOICEFLEET_METRICS_PORT}: ${error.message}`);
+      process.exit(2);
+    });
 
   // The job file is loaded by each job process; keep its extension so tsx and compiled runs match.
   const ownFile = fileURLToPath(import.meta.url);

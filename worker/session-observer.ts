@@ -1,4 +1,5 @@
 import { voice } from '@livekit/agents';
+import type { MetricsReporter } from './metrics/metrics-reporter.js';
 import type { Logger } from 'pino';
 import { redactSensitive } from '../agents/guardrails/redact.js';
 
@@ -20,8 +21,10 @@ export function observeSession(args: {
   startedAt: number;
   /** Runs before the call_ended line, so a call's outcome is logged (and queued) first. */
   onClose?: (reason: string) => void;
+  /** Per-stage latencies and errors, for the worker's Prometheus metrics. */
+  metrics?: MetricsReporter;
 }): CallStats {
-  const { session, log, startedAt, onClose } = args;
+  const { session, log, startedAt, onClose, metrics } = args;
   const stats: CallStats = { turns: 0, endOfTurnMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [] };
   let turns = 0;
   const E = voice.AgentSessionEventTypes;
@@ -58,6 +61,8 @@ export function observeSession(args: {
     switch (m.type) {
       case 'eou_metrics':
         stats.endOfTurnMs.push(m.endOfUtteranceDelayMs);
+        metrics?.report({ kind: 'stage', stage: 'end_of_turn', seconds: m.endOfUtteranceDelayMs / 1000 });
+        metrics?.report({ kind: 'stage', stage: 'transcription', seconds: m.transcriptionDelayMs / 1000 });
         log.info(
           { event: 'metrics', kind: 'eou', endOfUtteranceDelayMs: m.endOfUtteranceDelayMs, transcriptionDelayMs: m.transcriptionDelayMs },
           'end of turn measured',
@@ -65,10 +70,12 @@ export function observeSession(args: {
         break;
       case 'llm_metrics':
         stats.llmFirstTokenMs.push(m.ttftMs);
+        metrics?.report({ kind: 'stage', stage: 'llm_first_token', seconds: m.ttftMs / 1000 });
         log.info({ event: 'metrics', kind: 'llm', ttftMs: m.ttftMs, durationMs: m.durationMs }, 'llm measured');
         break;
       case 'tts_metrics':
         stats.ttsFirstAudioMs.push(m.ttfbMs);
+        metrics?.report({ kind: 'stage', stage: 'tts_first_audio', seconds: m.ttfbMs / 1000 });
         log.info({ event: 'metrics', kind: 'tts', ttfbMs: m.ttfbMs, audioDurationMs: m.audioDurationMs }, 'tts measured');
         break;
       default:
@@ -78,6 +85,7 @@ export function observeSession(args: {
 
   session.on(E.Error, (ev) => {
     const error = ev.error as { label?: string; recoverable?: boolean; error?: Error } | undefined;
+    metrics?.report({ kind: 'error', source: error?.label ?? 'session' });
     log.warn(
       { event: 'provider_error', provider: error?.label, recoverable: error?.recoverable, error: error?.error?.message },
       'provider error',

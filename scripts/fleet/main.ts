@@ -64,6 +64,7 @@ async function startWorker(index: number, config: Config, livekitUrl: string): P
         ...process.env,
         LIVEKIT_URL: livekitUrl,
         VOICEFLEET_WORKER_HTTP_PORT: String(config.VOICEFLEET_WORKER_HTTP_PORT === 0 ? 0 : config.VOICEFLEET_WORKER_HTTP_PORT + index),
+        VOICEFLEET_METRICS_PORT: String(config.VOICEFLEET_METRICS_PORT === 0 ? 0 : config.VOICEFLEET_METRICS_PORT + index),
       },
       onLine: (line) => {
         if (line.includes('"registered worker"')) registered = true;

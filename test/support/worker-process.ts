@@ -58,6 +58,8 @@ export class WorkerProcess {
     const worker = new WorkerProcess({
       ...stack.env,
       VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()),
+      // Any free port; the worker logs the one it took (metrics_listening).
+      VOICEFLEET_METRICS_PORT: '0',
       VOICEFLEET_CALENDAR_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-calendar-')), 'calendar.json'),
       VOICEFLEET_TICKETS_FILE: join(mkdtempSync(join(tmpdir(), 'voicefleet-tickets-')), 'tickets.jsonl'),
       VOICEFLEET_OUTBOX_DIR: mkdtempSync(join(tmpdir(), 'voicefleet-outbox-')),

@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Redis } from 'ioredis';
 import { WebhookReceiver } from 'livekit-server-sdk';
+import type { Registry } from 'prom-client';
 import type { Logger } from 'pino';
 import type { CallRegistry } from '../queues/call-registry.js';
 
@@ -24,12 +25,21 @@ export async function startLiveKitWebhooks(args: {
   /** Time the worker keeps to write its record after LiveKit says the room is gone. */
   graceMs: number;
   log: Logger;
+  /** Served at GET /metrics on the same port (Prometheus). */
+  metrics?: Registry;
 }): Promise<{ server: Server; port: number }> {
   const receiver = new WebhookReceiver(args.apiKey, args.apiSecret);
   const { log } = args;
 
   const server = createServer((req, res) => {
     void (async () => {
+      if (req.method === 'GET' && req.url === '/metrics' && args.metrics) {
+        try {
+          return res.writeHead(200, { 'content-type': args.metrics.contentType }).end(await args.metrics.metrics());
+        } catch (error) {
+          return res.writeHead(503).end((error as Error).message);
+        }
+      }
       if (req.method !== 'POST' || req.url !== '/livekit/webhook') return res.writeHead(404).end();
       let body: string;
       try {

@@ -29,6 +29,8 @@ export interface OverflowCallOptions {
   transfer: () => Promise<TransferResult>;
   voicemail: { dir: string; maxMs: number };
   hold: { pollMs: number; announceEveryMs: number };
+  /** Told when the caller is put on hold. */
+  onHold?: () => void;
   log: Logger;
 }
 
@@ -57,6 +59,7 @@ export async function reachAnAgent(options: OverflowCallOptions): Promise<Overfl
 
   const say = overflowPhrases(options.deployment.business.name);
   log.info({ event: 'call_queued', position: first.position }, 'every agent busy, caller on hold');
+  options.onHold?.();
   const waited = await holdForAgent({
     slots,
     callId,

@@ -96,3 +96,11 @@ export function buildTTSFallback(config: Config, localTTS: tts.TTS): tts.TTS {
     maxRetryPerTTS: 0,
   });
 }
+
+/** Calls back each time a fallback adapter takes a provider out of service (it failed over). */
+export function onFailover(provider: unknown, kind: 'llm' | 'stt' | 'tts', callback: (kind: 'llm' | 'stt' | 'tts') => void): void {
+  if (!(provider instanceof llm.FallbackAdapter || provider instanceof tts.FallbackAdapter || provider instanceof stt.FallbackAdapter)) return;
+  (provider as unknown as { on(event: string, listener: (ev: { available: boolean }) => void): void }).on(`${kind}_availability_changed`, (ev) => {
+    if (!ev.available) callback(kind);
+  });
+}
