@@ -46,6 +46,11 @@ export const configSchema = z.object({
   VOICEFLEET_METRICS_PORT: z.coerce.number().int().min(0).max(65535).default(9464),
   /** Interface the metrics port binds (`0.0.0.0` for a Prometheus on another host). */
   VOICEFLEET_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
+  /**
+   * Time a new job process has to load its models. A burst of calls on a small machine starts
+   * several at once; the framework's 10 s would kill them mid-load, again and again.
+   */
+  VOICEFLEET_PROCESS_START_TIMEOUT_MS: positiveMs.default(60_000),
   /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
   VOICEFLEET_IDLE_PROCESSES: z.coerce.number().int().min(0).max(32).default(1),
   /**

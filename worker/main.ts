@@ -58,6 +58,7 @@ function main(): void {
       apiKey: config.LIVEKIT_API_KEY,
       apiSecret: config.LIVEKIT_API_SECRET,
       numIdleProcesses: config.VOICEFLEET_IDLE_PROCESSES,
+      initializeProcessTimeout: config.VOICEFLEET_PROCESS_START_TIMEOUT_MS,
       loadFunc: capacity.load,
       requestFunc: capacity.admit,
       loadThreshold: FULL_LOAD,

@@ -152,7 +152,10 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
   });
 }
 
-main().catch((error) => {
-  console.error(error);
-  process.exit(1);
-});
+main()
+  // The callers' rtc-node rooms keep native handles open: exit once the results are written.
+  .then(() => process.exit(0))
+  .catch((error) => {
+    console.error(error);
+    process.exit(1);
+  });
