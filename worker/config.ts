@@ -84,11 +84,12 @@ export const configSchema = z.object({
    */
   VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS: positiveMs.default(1500),
   /**
-   * Agent thinking time after which the caller hears a holding phrase on the background track
-   * (`call-audio/dead-air-filler.ts`); 0 turns it off. Short enough that, with the end-of-turn
-   * delay before it, a caller hears something within 2 s whatever the providers do.
+   * Silence a caller may hear after they stop talking (VAD end of speech, itself about 0.55 s
+   * after their last word) before a holding phrase plays on the background track while the agent
+   * still thinks (`call-audio/dead-air-filler.ts`); 0 turns it off. With the VAD's delay and
+   * playout, a caller hears something within 2 s whatever the providers do.
    */
-  VOICEFLEET_DEAD_AIR_FILLER_MS: z.coerce.number().int().min(0).default(700),
+  VOICEFLEET_DEAD_AIR_BUDGET_MS: z.coerce.number().int().min(0).default(1200),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Support tickets of the local ticket port (the support triage workflow's default). */

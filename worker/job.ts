@@ -41,6 +41,8 @@ import { sessionTurnHandling } from './turn-handling.js';
 const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
 /** A conversation slot outlives a dead job process by at most this; renewed at a third of it. */
 const SLOT_LEASE_MS = 30_000;
+/** An answer this close is not talked over with a holding phrase, whatever the caller waited. */
+const DEAD_AIR_MIN_THINKING_MS = 200;
 /** The alive lease (3 s) is renewed this often. */
 const ALIVE_RENEW_MS = 1000;
 /** How often a held caller's place in line is checked. */
@@ -317,9 +319,10 @@ export default defineAgent({
     renewAlive();
     alive.lease = setInterval(renewAlive, ALIVE_RENEW_MS);
 
-    if (config.VOICEFLEET_DEAD_AIR_FILLER_MS > 0) {
+    if (config.VOICEFLEET_DEAD_AIR_BUDGET_MS > 0) {
       new DeadAirFiller(session, background, holdingPhrase, {
-        afterMs: config.VOICEFLEET_DEAD_AIR_FILLER_MS,
+        budgetMs: config.VOICEFLEET_DEAD_AIR_BUDGET_MS,
+        minThinkingMs: DEAD_AIR_MIN_THINKING_MS,
         onFilled: (thinkingMs) => {
           metrics.report({ kind: 'dead_air' });
           log.info({ event: 'dead_air_filled', thinkingMs }, 'agent slow to answer, holding phrase played');

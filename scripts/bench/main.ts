@@ -148,7 +148,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
     figures,
     faults: { trials: total, failed },
     notes:
-      'heard: caller end of speech -> the first agent audio the caller hears on either track (the holding phrase on the background track when the answer is slow; VOICEFLEET_DEAD_AIR_FILLER_MS, 700 ms of thinking). answer: caller end of speech -> first audible answer on the agent track. Both include the end-of-turn delay. The LLM attempt timeout is VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS (1200), the TTS one VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS (1500).',
+      'heard: caller end of speech -> the first agent audio the caller hears on either track (the holding phrase on the background track when the answer is slow: VOICEFLEET_DEAD_AIR_BUDGET_MS, 1200 ms after the VAD end of speech, at least 200 ms of thinking). answer: caller end of speech -> first audible answer on the agent track. Both include the end-of-turn delay. The LLM attempt timeout is VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS (1200), the TTS one VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS (1500).',
   });
 }
 

@@ -7,8 +7,8 @@ class FakeSession extends EventEmitter {
   agent(oldState: string, newState: string) {
     this.emit('agent_state_changed', { oldState, newState });
   }
-  user(newState: string) {
-    this.emit('user_state_changed', { newState });
+  user(newState: string, oldState = 'listening') {
+    this.emit('user_state_changed', { oldState, newState });
   }
 }
 
@@ -38,7 +38,7 @@ describe('DeadAirFiller', () => {
     vi.useFakeTimers();
     session = new FakeSession();
     player = new FakePlayer();
-    filler = new DeadAirFiller(session as unknown as FillerSession, player, clip, { afterMs: 700 }).start();
+    filler = new DeadAirFiller(session as unknown as FillerSession, player, clip, { budgetMs: 1200, minThinkingMs: 200 }).start();
   });
   afterEach(() => {
     filler.stop();
@@ -47,15 +47,15 @@ describe('DeadAirFiller', () => {
 
   it('says nothing when the answer starts in time', () => {
     session.agent('listening', 'thinking');
-    vi.advanceTimersByTime(650);
+    vi.advanceTimersByTime(1150);
     session.agent('thinking', 'speaking');
     vi.advanceTimersByTime(5000);
     expect(player.played).toBe(0);
   });
 
-  it('plays the phrase once after the threshold, and cuts it when the answer is heard', () => {
+  it('plays the phrase once the budget is spent, and cuts it when the answer is heard', () => {
     session.agent('listening', 'thinking');
-    vi.advanceTimersByTime(700);
+    vi.advanceTimersByTime(1200);
     expect(player.played).toBe(1);
     vi.advanceTimersByTime(5000);
     expect(player.played).toBe(1);
@@ -73,9 +73,32 @@ describe('DeadAirFiller', () => {
 
   it('stops the phrase when the caller talks over it', () => {
     session.agent('listening', 'thinking');
-    vi.advanceTimersByTime(700);
+    vi.advanceTimersByTime(1200);
     session.user('speaking');
     expect(player.stopped).toBe(1);
+  });
+
+  it('counts the budget from the caller stopping: a slow end-of-turn decision leaves less to wait', () => {
+    session.user('speaking');
+    session.user('listening', 'speaking');
+    // The end-of-turn decision took 900 ms: 300 ms of budget remain.
+    vi.advanceTimersByTime(900);
+    session.agent('listening', 'thinking');
+    vi.advanceTimersByTime(299);
+    expect(player.played).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(player.played).toBe(1);
+  });
+
+  it('still leaves an answer its minimum thinking time when the budget is gone', () => {
+    session.user('speaking');
+    session.user('listening', 'speaking');
+    vi.advanceTimersByTime(2000);
+    session.agent('listening', 'thinking');
+    vi.advanceTimersByTime(199);
+    expect(player.played).toBe(0);
+    vi.advanceTimersByTime(1);
+    expect(player.played).toBe(1);
   });
 
   it('leaves a tool running after spoken words alone ("One moment." was said)', () => {
