@@ -1,8 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../agents/workflows.js';
-import { Caller } from '../worker/testing/caller.js';
-import { OpenAICompatibleServer, type StubMode } from './support/openai-compatible-server.js';
+import { OpenAICompatibleServer, type ProviderFailure, turnWhileProvidersFail } from './support/openai-compatible-server.js';
 import { startTestStack, type TestStack } from './support/servers.js';
 import { WorkerProcess } from './support/worker-process.js';
 
@@ -36,7 +35,7 @@ describe('a caller never sits in dead air while providers fail', () => {
     await stack?.stop();
   });
 
-  const failures: { name: string; llm: StubMode; speech: OpenAICompatibleServer['speechMode'] }[] = [
+  const failures: (ProviderFailure & { name: string })[] = [
     { name: 'the LLM stalls before answering', llm: 'stallBeforeHeaders', speech: 'tone' },
     { name: 'the LLM stalls mid-answer', llm: 'stallMidStream', speech: 'tone' },
     { name: 'the TTS stalls', llm: 'workflow', speech: 'stallBeforeHeaders' },
@@ -45,28 +44,16 @@ describe('a caller never sits in dead air while providers fail', () => {
 
   for (const failure of failures) {
     it(`${failure.name}: a holding phrase first, then the answer`, async () => {
-      // A new call each time: the fallback adapters start with every provider available.
-      stub.mode = 'workflow';
-      stub.speechMode = 'tone';
-      const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
-      try {
-        await caller.greeting(30_000);
-        await caller.waitForAgentToFinish(30_000);
-        stub.mode = failure.llm;
-        stub.speechMode = failure.speech;
-        const filledBefore = worker.countEvents('dead_air_filled');
-        const turn = await caller.turn('where are you located', 30_000);
-        expect(turn.agentTranscript).toContain(location);
-        // The answer itself comes late (the attempt timeouts run out first)...
-        expect(turn.firstAgentAudioMs).toBeGreaterThan(turn.firstHeardMs);
-        // ...but the caller heard the holding phrase well before.
-        expect(turn.firstHeardMs).toBeLessThan(3500);
-        expect(worker.countEvents('dead_air_filled')).toBe(filledBefore + 1);
-        const filled = worker.lines.filter((l) => l.event === 'dead_air_filled').at(-1)!;
-        expect(filled.thinkingMs).toBeGreaterThanOrEqual(200);
-      } finally {
-        await caller.hangUp();
-      }
+      const filledBefore = worker.countEvents('dead_air_filled');
+      const turn = await turnWhileProvidersFail(stack, stub, agentName, failure, 'where are you located');
+      expect(turn.agentTranscript).toContain(location);
+      // The answer itself comes late (the attempt timeouts run out first)...
+      expect(turn.firstAgentAudioMs).toBeGreaterThan(turn.firstHeardMs);
+      // ...but the caller heard the holding phrase well before.
+      expect(turn.firstHeardMs).toBeLessThan(3500);
+      expect(worker.countEvents('dead_air_filled')).toBe(filledBefore + 1);
+      const filled = worker.lines.filter((l) => l.event === 'dead_air_filled').at(-1)!;
+      expect(filled.thinkingMs).toBeGreaterThanOrEqual(200);
     }, 60_000);
   }
 });

@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { parseArgs } from 'node:util';
 import { createWorkflow } from '../../agents/workflows.js';
 import { startTestStack, type TestStack } from '../../test/support/servers.js';
-import { OpenAICompatibleServer, type StubMode } from '../../test/support/openai-compatible-server.js';
+import { OpenAICompatibleServer, type ProviderFailure, turnWhileProvidersFail } from '../../test/support/openai-compatible-server.js';
 import { WorkerProcess } from '../../test/support/worker-process.js';
 import { Caller } from '../../worker/testing/caller.js';
 import { queuesBench } from './queues.js';
@@ -95,7 +95,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
     OPENAI_API_KEY: 'sk-local-bench',
     OPENAI_BASE_URL: stub.baseURL,
   });
-  const modes: { name: string; llm: StubMode; speech: OpenAICompatibleServer['speechMode'] }[] = [
+  const modes: (ProviderFailure & { name: string })[] = [
     { name: 'healthy', llm: 'workflow', speech: 'tone' },
     { name: 'llm_error500', llm: 'error500', speech: 'tone' },
     { name: 'llm_stall_before_headers', llm: 'stallBeforeHeaders', speech: 'tone' },
@@ -114,23 +114,13 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
       const heard: number[] = [];
       for (let i = 0; i < trials; i++) {
         progress('provider-failure', done, total, mode.name);
-        // Each trial is a new call: the fallback adapters start with every provider available.
-        stub.mode = 'workflow';
-        stub.speechMode = 'tone';
-        const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
         try {
-          await caller.greeting(30_000);
-          await caller.waitForAgentToFinish(30_000);
-          stub.mode = mode.llm;
-          stub.speechMode = mode.speech;
-          const turn = await caller.turn('where are you located', 30_000);
+          const turn = await turnWhileProvidersFail(stack, stub, agentName, mode, 'where are you located');
           gaps.push(turn.firstAgentAudioMs);
           heard.push(turn.firstHeardMs);
         } catch (error) {
           failed += 1;
           console.error(`\n${mode.name} trial ${i + 1} failed: ${(error as Error).message}`);
-        } finally {
-          await caller.hangUp();
         }
         done += 1;
       }

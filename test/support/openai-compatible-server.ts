@@ -4,6 +4,8 @@ import { HANDOFF_NOTE_PREFIX } from '../../agents/call-agent.js';
 import { WORKFLOW_MARKER } from '../../agents/prompts.js';
 import { HANDOFF_TO_WORKFLOW, TRANSFER_FAILED, TRANSFER_TO_HUMAN } from '../../agents/workflow/phrases.js';
 import type { Turn, Workflow, WorkflowName, WorkflowReply } from '../../agents/workflows.js';
+import { Caller, type TurnReport } from '../../worker/testing/caller.js';
+import type { TestStack } from './servers.js';
 
 /** Length of the tone the speech endpoint answers with. */
 export const SPEECH_TONE_MS = 700;
@@ -168,4 +170,36 @@ function textOf(content: unknown): string {
   if (typeof content === 'string') return content;
   if (Array.isArray(content)) return content.map((p: { text?: string }) => p.text ?? '').join(' ');
   return '';
+}
+
+/** How the local OpenAI endpoint fails for one turn: its chat answers and its speech answers. */
+export interface ProviderFailure {
+  llm: StubMode;
+  speech: OpenAICompatibleServer['speechMode'];
+}
+
+/**
+ * One question on a fresh call while the endpoint fails. The call is greeted with healthy
+ * providers first: each call's fallback adapters start with every provider available, so every
+ * trial meets the failure the same way.
+ */
+export async function turnWhileProvidersFail(
+  stack: Pick<TestStack, 'livekitUrl' | 'apiKey' | 'apiSecret'>,
+  stub: OpenAICompatibleServer,
+  agentName: string,
+  failure: ProviderFailure,
+  line: string,
+): Promise<TurnReport> {
+  stub.mode = 'workflow';
+  stub.speechMode = 'tone';
+  const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
+  try {
+    await caller.greeting(30_000);
+    await caller.waitForAgentToFinish(30_000);
+    stub.mode = failure.llm;
+    stub.speechMode = failure.speech;
+    return await caller.turn(line, 30_000);
+  } finally {
+    await caller.hangUp();
+  }
 }
