@@ -166,13 +166,13 @@ describe('agent worker answering WebRTC callers', () => {
       await caller.waitForAgentToFinish(30_000);
       const heard = [...caller.agentBursts, ...caller.backgroundBursts];
       const detail = JSON.stringify({ spans, voice: caller.agentBursts, background: caller.backgroundBursts });
-      // Once the caller is audibly talking again (half a second for their voice to reach the
-      // agent and be detected), the agent does not start.
-      const started = heard.filter((b) => spans.some((s) => b.startedAt > s.from + 500 && b.startedAt < s.to));
+      // Once the caller has been talking again for a second (time for their voice to reach the
+      // agent and be detected, even on a loaded machine), the agent does not start.
+      const started = heard.filter((b) => spans.some((s) => b.startedAt > s.from + 1000 && b.startedAt < s.to));
       expect(started, detail).toEqual([]);
       // A reply already on its way when the caller started again yields at once (barge-in).
-      const collided = heard.filter((b) => spans.some((s) => b.startedAt >= s.from - 100 && b.startedAt <= s.from + 500));
-      for (const burst of collided) expect(burst.endedAt! - burst.startedAt, detail).toBeLessThan(1000);
+      const overCaller = heard.filter((b) => spans.some((s) => b.startedAt >= s.from - 100 && b.startedAt <= s.to));
+      for (const burst of overCaller) expect(burst.endedAt! - burst.startedAt, detail).toBeLessThan(1000);
       // The answer is to the whole request, and comes after the caller finished.
       expect(answer.at).toBeGreaterThan(spans[1]!.to);
     } finally {

@@ -186,7 +186,7 @@ export default defineAgent({
     ctx.addShutdownCallback(() => background.close());
 
     // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
-    // order. A callee the dialer reached is answered at once (the dialer keeps to fleet capacity). = callerHangUpSignal(ctx, caller.identity);
+    // order. A callee the dialer reached is answered at once (the dialer keeps to fleet capacity).
     const callerGone = callerHangUpSignal(ctx, caller.identity);
     const slots = new CallSlots(crm.redis, { pool: ctx.workerId || 'local', limit: config.VOICEFLEET_MAX_CALLS_PER_WORKER, leaseMs: SLOT_LEASE_MS });
     const sip = isSip
