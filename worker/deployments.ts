@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { businessProfileSchema } from '../agents/receptionist/business-profile.js';
 import type { Booking } from '../agents/booking/calendar.js';
 import { WORKFLOW_NAMES, type WorkflowName, type WorkflowSettings } from '../agents/workflows.js';
+import { ianaTimeZone } from './dialer/dial-request.js';
 import { maskPhoneNumber } from './log.js';
 
 /**
@@ -28,7 +29,7 @@ export const deploymentSchema = z
     /** Lead qualification: a budget at or above this scores fully. */
     minBudget: z.number().int().positive().optional(),
     /** The business's own time zone: its opening hours, and when a callback may be placed. */
-    timeZone: z.string().refine(isTimeZone, 'must be an IANA time zone such as America/New_York').default('UTC'),
+    timeZone: ianaTimeZone.default('UTC'),
     /**
      * Callers who find every agent busy wait on hold, answered in arrival order. After `maxWaitSeconds`
      * they get `then`: a callback job for their number, a voicemail box, or the human line.
@@ -43,14 +44,6 @@ export const deploymentSchema = z
   })
   .strict();
 
-function isTimeZone(tz: string): boolean {
-  try {
-    new Intl.DateTimeFormat('en-US', { timeZone: tz });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 export const deploymentsFileSchema = z
   .object({

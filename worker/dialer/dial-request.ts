@@ -1,6 +1,16 @@
 import { z } from 'zod';
 import { WORKFLOW_NAMES } from '../../agents/workflows.js';
 
+/** A time zone the runtime knows, by its IANA name. */
+export const ianaTimeZone = z.string().refine((tz) => {
+  try {
+    new Intl.DateTimeFormat('en-US', { timeZone: tz });
+    return true;
+  } catch {
+    return false;
+  }
+}, 'must be an IANA time zone such as America/New_York');
+
 const e164 = z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 number such as +15550100');
 
 /**
@@ -22,14 +32,7 @@ export const dialRequestSchema = z
       .default({}),
     window: z
       .object({
-        timeZone: z.string().refine((tz) => {
-          try {
-            new Intl.DateTimeFormat('en-US', { timeZone: tz });
-            return true;
-          } catch {
-            return false;
-          }
-        }, 'must be an IANA time zone such as America/New_York'),
+        timeZone: ianaTimeZone,
         /** Local hours [start, end) on allowed days. */
         startHour: z.number().int().min(0).max(23),
         endHour: z.number().int().min(1).max(24),

@@ -1,7 +1,7 @@
 import { llm } from '@livekit/agents';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
-import { WORKFLOW_NAMES, type WorkflowName } from '../../agents/workflows.js';
+import { WORKFLOW_NAMES } from '../../agents/workflows.js';
 
 /**
  * A live call's state in Redis, saved after every turn: the workflow on the call, its agent's
@@ -35,7 +35,7 @@ const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
 const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
 const STATE_TTL_S = 3600;
 /** Kept short: a resumed call is only as quick as this lease is to run out. */
-export const ALIVE_LEASE_MS = 3000;
+const ALIVE_LEASE_MS = 3000;
 /** How many items of the transcript a resumed agent gets: enough for any workflow's steps. */
 const MAX_ITEMS = 80;
 
@@ -103,8 +103,4 @@ export function lastAgentWords(saved: readonly SavedItem[]): string | undefined 
     if (item.type === 'message' && item.role === 'assistant') return item.text;
   }
   return undefined;
-}
-
-export function isWorkflowName(name: string): name is WorkflowName {
-  return (WORKFLOW_NAMES as readonly string[]).includes(name);
 }
