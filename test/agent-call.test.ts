@@ -6,7 +6,8 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow, DEFAULT_BUSINESS_PROFILE, knowledgeAnswer } from '../agents/workflows.js';
 import { rmsLevel } from '../worker/providers/local/wav.js';
-import { Caller } from '../worker/testing/caller.js';
+import { Caller, type TurnReport } from '../worker/testing/caller.js';
+import { OtlpReceiver } from './support/otlp-receiver.js';
 import { startTestStack, type TestStack } from './support/servers.js';
 import { WorkerProcess } from './support/worker-process.js';
 
@@ -17,6 +18,7 @@ import { WorkerProcess } from './support/worker-process.js';
 describe('agent worker answering WebRTC callers', () => {
   let stack: TestStack;
   let worker: WorkerProcess;
+  let otlp: OtlpReceiver;
   const agentName = `vf-test-${randomUUID().slice(0, 8)}`;
   const receptionist = createWorkflow('receptionist');
 
@@ -25,12 +27,14 @@ describe('agent worker answering WebRTC callers', () => {
 
   beforeAll(async () => {
     stack = await startTestStack();
-    worker = await WorkerProcess.startRegistered(stack, { VOICEFLEET_AGENT_NAME: agentName });
+    otlp = await new OtlpReceiver().start();
+    worker = await WorkerProcess.startRegistered(stack, { VOICEFLEET_AGENT_NAME: agentName, OTEL_EXPORTER_OTLP_ENDPOINT: otlp.endpoint });
   }, 150_000);
 
   afterAll(async () => {
     await worker?.stop();
     await stack?.stop();
+    await otlp?.stop();
   });
 
   it('greets the caller, answers from the business profile and books a free time', async () => {
@@ -211,15 +215,56 @@ describe('agent worker answering WebRTC callers', () => {
     expect(worker.lines.some((l) => l.level === 60 || /uncaught|unhandled/i.test(String(l.msg)))).toBe(false);
   });
 
-  it("exports per-stage latency histograms, call counts and active calls at the worker's /metrics", async () => {
+  it("traces each turn (log line, text stream, OTLP span) and exports latency histograms, call counts and active calls at the worker's /metrics", async () => {
     const caller = await join();
+    let heard: TurnReport | undefined;
     try {
       await caller.greeting(30_000);
       await caller.waitForAgentToFinish();
-      await caller.turn('where are you located', 30_000);
+      heard = await caller.turn('where are you located', 30_000);
+      const deadline = Date.now() + 10_000;
+      const answered = () => caller.turnTraces.some((t) => !t.interrupted && t.totalMs !== undefined);
+      while (!answered() && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
     } finally {
       await caller.hangUp();
     }
+    // One `turn` line per answered turn, numbered in order. A loaded machine's VAD may hear the
+    // line as two turns (the first then cut off by the second): the answer is the one that played.
+    await worker.waitForEvent('turn', 10_000, (l) => l.room === caller.roomName);
+    const lines = worker.lines.filter((l) => l.event === 'turn' && l.room === caller.roomName);
+    expect(lines.map((l) => l.turn)).toEqual(lines.map((_, i) => i + 1));
+    const line = lines.find((l) => l.interrupted === false && typeof l.firstAudioPublishedMs === 'number')!;
+    expect(line, JSON.stringify(lines)).toBeDefined();
+    const stage = (name: string) => line[name] as number;
+    for (const name of ['eouDecisionMs', 'sttFinalMs', 'llmFirstTokenMs', 'ttsFirstAudioMs', 'firstAudioPublishedMs', 'totalMs']) {
+      expect(typeof line[name], name).toBe('number');
+    }
+    expect(stage('eouDecisionMs')).toBeGreaterThanOrEqual(0);
+    expect(stage('sttFinalMs')).toBeGreaterThanOrEqual(0);
+    expect(stage('ttsFirstAudioMs')).toBeGreaterThanOrEqual(stage('llmFirstTokenMs'));
+    expect(stage('firstAudioPublishedMs')).toBeGreaterThanOrEqual(stage('ttsFirstAudioMs'));
+    expect(stage('firstAudioPublishedMs')).toBeGreaterThanOrEqual(stage('eouDecisionMs'));
+    expect(stage('totalMs')).toBe(stage('firstAudioPublishedMs'));
+    expect(stage('totalMs')).toBeLessThan(60_000);
+    expect(line.llmTtftMs).toBeLessThanOrEqual(stage('llmFirstTokenMs'));
+    // The same traces reached the caller on the voicefleet.turn text stream, with its own ear's figure.
+    expect(caller.turnTraces.length).toBeGreaterThan(0);
+    expect(lines.map((l) => l.speechId)).toEqual(expect.arrayContaining(caller.turnTraces.map((t) => t.speechId)));
+    const trace = caller.turnTraces.find((t) => t.speechId === line.speechId)!;
+    expect(trace.stages.firstAudioPublishedMs).toBe(stage('firstAudioPublishedMs'));
+    expect(trace.stages.firstAudioAtCallerMs).toBeGreaterThanOrEqual(trace.stages.firstAudioPublishedMs!);
+    expect(trace.stages.firstAudioAtCallerMs).toBeLessThan(heard!.firstAgentAudioMs + 2000);
+    // ...and the collector got the turn span, beside the framework's own, with no personal data.
+    const span = await otlp.waitForSpan((s) => s.name === 'voicefleet.turn' && s.attributes['lk.speech_id'] === trace.speechId, 30_000);
+    expect(span.attributes['voicefleet.call_id']).toBe(trace.callId);
+    expect(span.attributes['voicefleet.stage.first_audio_published_ms']).toBe(stage('firstAudioPublishedMs'));
+    expect(span.endMs - span.startMs).toBe(stage('totalMs'));
+    const names = new Set(otlp.spans.filter((s) => s.attributes['voicefleet.call_id'] === trace.callId).map((s) => s.name));
+    expect([...names]).toEqual(expect.arrayContaining(['agent_turn', 'user_turn', 'tts_node']));
+    expect(otlp.spans.some((s) => Object.keys(s.attributes).some((k) => k.includes('.pii.')))).toBe(false);
+    expect(Buffer.concat(otlp.bodies).includes('where are you located')).toBe(false);
+    mkdirSync('test-artifacts', { recursive: true });
+    writeFileSync('test-artifacts/turn-trace.json', JSON.stringify({ heardAtCaller: heard, traces: caller.turnTraces, agentBursts: caller.agentBursts, perfToWallMs: Date.now() - performance.now() }, null, 2));
     const { port } = await worker.waitForEvent('metrics_listening', 5000);
     const value = (text: string, series: string) => Number(new RegExp(`^${series.replace(/[{}]/g, '\\$&')} (\\S+)$`, 'm').exec(text)?.[1] ?? NaN);
     const deadline = Date.now() + 15_000;
@@ -230,11 +275,11 @@ describe('agent worker answering WebRTC callers', () => {
       if (value(text, 'voicefleet_active_calls{activity="talking"}') === 0 && text.includes('voicefleet_calls_total{')) break;
       await new Promise((resolve) => setTimeout(resolve, 250));
     }
-    for (const stage of ['end_of_turn', 'transcription', 'llm_first_token', 'tts_first_audio']) {
+    for (const stage of ['end_of_turn', 'transcription', 'llm_first_token', 'tts_first_audio', 'voice_to_voice']) {
       expect(value(text, `voicefleet_turn_stage_seconds_count{stage="${stage}"}`), stage).toBeGreaterThan(0);
     }
     expect(text).toMatch(/^voicefleet_calls_total\{disposition="[a-z_]+"\} [1-9]/m);
     expect(value(text, 'voicefleet_active_calls{activity="talking"}')).toBe(0);
     expect(text).toContain('voicefleet_worker_process_resident_memory_bytes');
-  });
+  }, 150_000);
 });

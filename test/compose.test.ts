@@ -5,6 +5,8 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parse } from 'yaml';
 import { configSchema } from '../worker/config.js';
+import { createQueueMetrics } from '../worker/metrics/queue-metrics.js';
+import { createWorkerMetrics, TURN_STAGES } from '../worker/metrics/worker-metrics.js';
 
 /**
  * docker-compose.yml cannot be run here (no Docker engine), so it is held to the rest of the
@@ -50,7 +52,7 @@ describe('docker-compose.yml', () => {
       expect(result.stderr + result.stdout).toBe('');
       expect(result.status).toBe(0);
       const scaled = spawnSync('docker-compose', ['config', '--services'], { cwd: dir, encoding: 'utf8' });
-      expect(scaled.stdout.split('\n').filter(Boolean).sort()).toEqual(['crm-sync', 'dialer', 'livekit', 'redis', 'sip', 'worker']);
+      expect(scaled.stdout.split('\n').filter(Boolean).sort()).toEqual(['crm-sync', 'dialer', 'grafana', 'livekit', 'prometheus', 'redis', 'sip', 'worker']);
     } finally {
       rmSync(dir, { recursive: true, force: true });
     }
@@ -63,6 +65,8 @@ describe('docker-compose.yml', () => {
   it('runs the pinned server versions from infra/versions.env', () => {
     expect(services.livekit!.image).toBe(`livekit/livekit-server:${versions.LIVEKIT_SERVER_VERSION}`);
     expect(services.sip!.image).toBe(`livekit/sip:${versions.LIVEKIT_SIP_VERSION}`);
+    expect(services.prometheus!.image).toBe(`prom/prometheus:${versions.PROMETHEUS_VERSION}`);
+    expect(services.grafana!.image).toBe(`grafana/grafana:${versions.GRAFANA_VERSION}`);
   });
 
   it('mounts livekit.yaml and infra/sip/config.yaml where the servers read them', () => {
@@ -124,6 +128,87 @@ describe('docker-compose.yml', () => {
     for (const name of ['worker', 'crm-sync', 'dialer']) {
       const entry = services[name]!.command!.find((part) => part.endsWith('.ts'))!;
       expect(existsSync(join(root, entry)), entry).toBe(true);
+    }
+  });
+});
+
+describe('monitoring (infra/monitoring/)', () => {
+  type ScrapeConfig = { job_name: string; static_configs?: { targets: string[] }[]; file_sd_configs?: { files: string[] }[] };
+  const prometheus = parse(read('infra/monitoring/prometheus.yml')) as { scrape_configs: ScrapeConfig[] };
+  const job = (name: string) => prometheus.scrape_configs.find((c) => c.job_name === name)!;
+  const datasources = parse(read('infra/monitoring/grafana/provisioning/datasources/prometheus.yml')) as { datasources: { uid: string; url: string }[] };
+  const providers = parse(read('infra/monitoring/grafana/provisioning/dashboards/voicefleet.yml')) as { providers: { options: { path: string } }[] };
+  const dashboard = JSON.parse(read('infra/monitoring/grafana/dashboards/voicefleet.json')) as {
+    uid: string;
+    panels: { title: string; datasource: { uid: string }; targets: { expr: string; datasource: { uid: string } }[] }[];
+  };
+  /** The host directory (or named volume) a service mounts at `target`, and the path inside it. */
+  const mountAt = (service: Service, path: string) => {
+    for (const volume of service.volumes ?? []) {
+      const [source, target] = volume.split(':');
+      if (path === target || path.startsWith(`${target}/`)) return { source: source!, rest: path.slice(target!.length) };
+    }
+    return undefined;
+  };
+  const listenPort = (service: Service) => Number(/--web\.listen-address=[^:]+:(\d+)/.exec(service.command!.join(' '))?.[1]);
+
+  it('has healthchecks on the host network, and Grafana waits for a healthy Prometheus', () => {
+    for (const name of ['prometheus', 'grafana']) {
+      expect(services[name]!.network_mode, name).toBe('host');
+      expect(services[name]!.healthcheck, name).toBeDefined();
+    }
+    expect((services.grafana as { depends_on?: Record<string, { condition: string }> }).depends_on?.prometheus?.condition).toBe('service_healthy');
+  });
+
+  it('mounts the scrape config, the provisioning and the dashboards where Prometheus and Grafana read them', () => {
+    const flag = services.prometheus!.command!.find((c) => c.startsWith('--config.file='))!.split('=')[1]!;
+    expect(mountAt(services.prometheus!, flag)?.source).toBe('./infra/monitoring/prometheus.yml');
+    expect(mountAt(services.grafana!, '/etc/grafana/provisioning')?.source).toBe('./infra/monitoring/grafana/provisioning');
+    const dashboards = mountAt(services.grafana!, providers.providers[0]!.options.path)!;
+    expect(dashboards.source).toBe('./infra/monitoring/grafana/dashboards');
+  });
+
+  it('discovers every scaled worker from the target files they write on the volume they share with Prometheus', () => {
+    const dir = services.worker!.environment!.VOICEFLEET_METRICS_TARGETS_DIR!;
+    expect(services.worker!.environment!.VOICEFLEET_METRICS_PORT).toBe('0');
+    const written = mountAt(services.worker!, dir)!;
+    const [pattern] = job('voicefleet-worker').file_sd_configs![0]!.files;
+    const read = mountAt(services.prometheus!, pattern!.replace(/\/[^/]*$/, ''))!;
+    expect(read.source).toBe(written.source);
+    expect(read.rest).toBe(written.rest);
+    expect(pattern).toMatch(/\/\*\.json$/);
+  });
+
+  it("scrapes crm-sync's queue metrics on its webhook port, and Grafana reads the Prometheus compose runs", () => {
+    const [target] = job('voicefleet-crm-sync').static_configs![0]!.targets;
+    expect(portOf(target!)).toBe(Number(envExample.VOICEFLEET_WEBHOOK_PORT));
+    expect(hostOf(target!)).toBe(envExample.VOICEFLEET_WEBHOOK_HOST);
+    expect(portOf(datasources.datasources[0]!.url)).toBe(listenPort(services.prometheus!));
+  });
+
+  it('charts only metrics the code registers, through the provisioned datasource', () => {
+    const registered = new Map<string, string>();
+    for (const registry of [createWorkerMetrics().registry, createQueueMetrics({})]) {
+      for (const metric of registry.getMetricsAsArray()) registered.set(metric.name, String((metric as { type?: unknown }).type ?? ''));
+    }
+    const exprs = dashboard.panels.flatMap((p) => p.targets.map((t) => t.expr));
+    expect(exprs.length).toBeGreaterThan(10);
+    const queried = new Set(exprs.flatMap((e) => [...e.matchAll(/\bvoicefleet_[a-z0-9_]+/g)].map((m) => m[0])));
+    for (const name of queried) {
+      const base = name.replace(/_(bucket|sum|count)$/, '');
+      const known = registered.has(name) || (registered.get(base) === 'histogram' && base !== name);
+      expect(known, name).toBe(true);
+    }
+    for (const needed of ['voicefleet_turn_stage_seconds_bucket', 'voicefleet_active_calls', 'voicefleet_calls_total', 'voicefleet_provider_fallbacks_total', 'voicefleet_errors_total', 'voicefleet_dead_air_filled_total', 'voicefleet_hold_wait_seconds_bucket', 'voicefleet_queue_jobs']) {
+      expect(queried.has(needed), needed).toBe(true);
+    }
+    // Stage labels charted are stages the workers report.
+    const stages = new Set(exprs.flatMap((e) => [...e.matchAll(/stage!?="([a-z_]+)"/g)].map((m) => m[1]!)));
+    for (const stage of stages) expect(TURN_STAGES).toContain(stage);
+    const uid = datasources.datasources[0]!.uid;
+    for (const panel of dashboard.panels) {
+      expect(panel.datasource.uid, panel.title).toBe(uid);
+      for (const target of panel.targets) expect(target.datasource.uid, panel.title).toBe(uid);
     }
   });
 });

@@ -34,10 +34,19 @@ describe('config', () => {
     ['VOICEFLEET_LOCAL_TTS', 'sam'],
     ['LOG_LEVEL', 'loud'],
     ['OPENAI_BASE_URL', 'not a url'],
+    ['OTEL_EXPORTER_OTLP_ENDPOINT', '127.0.0.1:4318'],
+    ['VOICEFLEET_DRAIN_TIMEOUT_MS', '0'],
+    ['VOICEFLEET_AGENT_PICKUP_TIMEOUT_MS', 'soon'],
   ])('names the key of a bad %s', (key, value) => {
     const error = errorFor({ [key]: value });
     expect(error.issues.map((i) => i.key)).toEqual([key]);
     expect(error.message).toContain(key);
+  });
+
+  it('traces only when an OTLP endpoint is set (empty is unset)', () => {
+    expect(loadConfig({}).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
+    expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
   });
 
   it('reports every bad key at once', () => {

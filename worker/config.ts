@@ -47,6 +47,11 @@ export const configSchema = z.object({
   /** Interface the metrics port binds (`0.0.0.0` for a Prometheus on another host). */
   VOICEFLEET_METRICS_HOST: z.string().min(1).default('127.0.0.1'),
   /**
+   * Directory where each worker writes its /metrics address for Prometheus's file discovery
+   * (infra/monitoring/prometheus.yml); docker compose sets it. Unset: no file.
+   */
+  VOICEFLEET_METRICS_TARGETS_DIR: z.string().trim().min(1, 'must be a directory path').optional(),
+  /**
    * Time a new job process has to load its models. A burst of calls on a small machine starts
    * several at once; the framework's 10 s would kill them mid-load, again and again.
    */
@@ -66,8 +71,18 @@ export const configSchema = z.object({
   VOICEFLEET_MAX_HELD_CALLS_PER_WORKER: z.coerce.number().int().min(0).max(256).default(8),
   /** Time between announcements of a held caller's place in line. */
   VOICEFLEET_HOLD_ANNOUNCE_EVERY_MS: positiveMs.default(30_000),
-  /** Voicemails of callers whose wait ran out (WAV files, fsync'd). */
+  /** Voicemails of callers whose wait ran out (WAV files, fsync'd), and call recordings under calls/. */
   VOICEFLEET_RECORDINGS_DIR: z.string().min(1).default('.local/data/recordings'),
+  /**
+   * Records each answered call as stereo Ogg-Opus (left caller, right agent). Off unless asked
+   * for: recording a phone call needs a legal basis (often the caller's consent), which only the
+   * deployment's owner can decide.
+   */
+  VOICEFLEET_RECORDING: z.enum(['off', 'on']).default('off'),
+  /** Said before anything else on a recorded call (the recording includes it, as proof); empty: none. */
+  VOICEFLEET_RECORDING_CONSENT: z.string().trim().max(500).default(''),
+  /** Recordings older than this many days are deleted by crm-sync (at start and hourly). */
+  VOICEFLEET_RECORDING_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   VOICEFLEET_VOICEMAIL_MAX_MS: positiveMs.default(60_000),
   /** Local TTS engine for the offline default stack. */
   VOICEFLEET_LOCAL_TTS: z.enum(['flite', 'espeak-ng']).default('flite'),
@@ -90,6 +105,12 @@ export const configSchema = z.object({
    * playout, a caller hears something within 2 s whatever the providers do.
    */
   VOICEFLEET_DEAD_AIR_BUDGET_MS: z.coerce.number().int().min(0).default(1200),
+  /**
+   * Silence after which the VAD says the caller stopped, for turn-taking. The framework commits a
+   * turn no sooner than this after the last word, whatever endpointing allows; its end-of-turn
+   * model needs at least 250. The local recognizer keeps Silero's 550 to cut utterances.
+   */
+  VOICEFLEET_VAD_MIN_SILENCE_MS: z.coerce.number().int().min(250, 'must be at least 250 (the end-of-turn model needs it)').max(2000).default(550),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Support tickets of the local ticket port (the support triage workflow's default). */
@@ -110,6 +131,16 @@ export const configSchema = z.object({
     .regex(/^wss?:\/\/[^\s/]+(:\d+)?$/, 'must be a ws:// or wss:// origin such as wss://api.deepgram.com')
     .default('wss://api.deepgram.com'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace']).default('info'),
+  /**
+   * OTLP/HTTP (protobuf) collector base URL (the standard OTel variable); job processes export
+   * the framework's spans and a `voicefleet.turn` span per turn to `<url>/v1/traces`. Unset: no tracing.
+   */
+  OTEL_EXPORTER_OTLP_ENDPOINT: z
+    .string()
+    .trim()
+    .transform((v) => (v === '' ? undefined : v))
+    .optional()
+    .refine((v) => v === undefined || /^https?:\/\/[^\s]+$/.test(v), 'must be an http:// or https:// URL such as http://127.0.0.1:4318'),
   VOICEFLEET_LIVEKIT_PORT: port.default(7880),
   VOICEFLEET_REDIS_PORT: port.default(6379),
   /** First of the 101 UDP ports livekit-server of the local fleet uses for media. */
@@ -142,6 +173,10 @@ export const configSchema = z.object({
   VOICEFLEET_QUEUE_UI_USER: z.string().min(1).default('admin'),
   /** The board's password (basic auth); env only. Unset: no board. */
   VOICEFLEET_QUEUE_UI_PASSWORD: optionalSecret.refine((v) => v === undefined || v.length >= 12, 'must be at least 12 characters'),
+  /** Port of the operator console (worker/console/), served by crm-sync. */
+  VOICEFLEET_CONSOLE_PORT: z.coerce.number().int().min(0).max(65535).default(8092),
+  /** The console's login password; env only. Unset: no console. */
+  VOICEFLEET_CONSOLE_PASSWORD: optionalSecret.refine((v) => v === undefined || v.length >= 12, 'must be at least 12 characters'),
   /** Outbound SIP trunk the dialer places calls through (livekit-sip); the dialer needs it. */
   VOICEFLEET_SIP_OUTBOUND_TRUNK_ID: z.string().regex(/^ST_[A-Za-z0-9]+$/, 'must be a LiveKit SIP trunk id such as ST_abc123').optional(),
   /** E.164 prefixes the dialer may call, comma-separated. */
@@ -160,6 +195,16 @@ export const configSchema = z.object({
   VOICEFLEET_DIAL_RINGING_TIMEOUT_S: z.coerce.number().int().min(5).max(120).default(30),
   /** How often crm-sync replays the outbox and sweeps for lost calls. */
   VOICEFLEET_SWEEP_EVERY_MS: positiveMs.default(5000),
+  /**
+   * After SIGTERM a worker takes no new call and lets its calls finish for this long; calls still
+   * running then are handed to the call supervisor, which gives each to another worker.
+   */
+  VOICEFLEET_DRAIN_TIMEOUT_MS: positiveMs.default(600_000),
+  /**
+   * A caller with no agent for this long (no worker took the call, or none took its re-dispatch)
+   * hears an apology from the supervisor and goes to the deployment's overflow (callback / voicemail).
+   */
+  VOICEFLEET_AGENT_PICKUP_TIMEOUT_MS: positiveMs.default(6000),
 });
 
 export type Config = z.infer<typeof configSchema>;

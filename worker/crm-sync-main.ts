@@ -13,11 +13,17 @@ import { createQueueMetrics } from './metrics/queue-metrics.js';
 import { QUEUES } from './queues/queues.js';
 import { livekitApiUrl } from './config.js';
 import { CallSupervisor } from './supervisor/call-supervisor.js';
+import { NoAgentFallback } from './supervisor/no-agent-fallback.js';
+import { Deployments } from './deployments.js';
+import { initializeLogger } from '@livekit/agents';
+import { createRecordingStore } from './recording/call-recording.js';
+import { startRecordingRetention } from './recording/recording-retention.js';
+import { startConsole } from './console/server.js';
 
 /** How often the supervisor looks for calls whose agent died. */
 const SUPERVISE_EVERY_MS = 1000;
 /** A call whose agents keep dying is resumed this many times, then left to the sweep. */
-const MAX_RESUMES = 2;
+const MAX_RESUMES = 3;
 
 /**
  * The crm-sync process: delivers call records from the crm-sync queue to the CRM, replays the
@@ -67,6 +73,18 @@ async function main(): Promise<void> {
   });
   log.info({ event: 'webhooks_listening', port: webhooks.port }, 'LiveKit webhooks accepted at /livekit/webhook, Prometheus metrics at /metrics');
 
+  // Calls no agent takes hear an apology and the overflow path from this process (its audio
+  // player logs through the framework's logger).
+  initializeLogger({ pretty: false, level: 'warn' });
+  const fallback = new NoAgentFallback({
+    livekit: { wsUrl: config.LIVEKIT_URL, httpUrl: livekitApiUrl(config), apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
+    deployments: Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE),
+    calls,
+    dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
+    voicemail: { dir: config.VOICEFLEET_RECORDINGS_DIR, maxMs: config.VOICEFLEET_VOICEMAIL_MAX_MS },
+    log,
+  });
+  await fallback.prepare();
   // Calls whose agent died mid-call get a new agent that carries on (worker/supervisor/).
   const supervisor = new CallSupervisor({
     redis: webhookRedis,
@@ -75,8 +93,12 @@ async function main(): Promise<void> {
     log,
     everyMs: SUPERVISE_EVERY_MS,
     maxResumes: MAX_RESUMES,
+    pickupTimeoutMs: config.VOICEFLEET_AGENT_PICKUP_TIMEOUT_MS,
+    fallback: (call) => fallback.answer(call),
   });
   supervisor.start();
+  // Call recordings past VOICEFLEET_RECORDING_RETENTION_DAYS are deleted, at start and hourly.
+  const retention = startRecordingRetention({ store: createRecordingStore(config), retentionDays: config.VOICEFLEET_RECORDING_RETENTION_DAYS, log });
 
   const board = config.VOICEFLEET_QUEUE_UI_PASSWORD
     ? await startQueueBoard({
@@ -93,13 +115,35 @@ async function main(): Promise<void> {
   if (board) log.info({ event: 'queue_board_listening', port: board.port, path: QUEUE_BOARD_PATH }, 'queue board served (basic auth)');
   else log.info({ event: 'queue_board_disabled' }, 'queue board off: set VOICEFLEET_QUEUE_UI_PASSWORD to serve it');
 
+  // The operator console (worker/console/): talk to an agent, live calls, history, fleet health.
+  const operatorConsole = config.VOICEFLEET_CONSOLE_PASSWORD
+    ? await startConsole({
+        host: config.VOICEFLEET_WEBHOOK_HOST,
+        port: config.VOICEFLEET_CONSOLE_PORT,
+        password: config.VOICEFLEET_CONSOLE_PASSWORD,
+        redis: webhookRedis,
+        livekit: { url: config.LIVEKIT_URL, httpUrl: livekitApiUrl(config), apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
+        agentName: config.VOICEFLEET_AGENT_NAME,
+        queues: { [QUEUES.crmSync]: worker.queue, [QUEUES.crmDeadLetter]: dead, [CALLS_QUEUE]: calls },
+        queueBoardUrl: board ? `http://${config.VOICEFLEET_WEBHOOK_HOST}:${board.port}${QUEUE_BOARD_PATH}` : undefined,
+        recordings: createRecordingStore(config),
+      }).catch((error: Error) => {
+        console.error(`VOICEFLEET_CONSOLE_PORT: cannot listen on ${config.VOICEFLEET_WEBHOOK_HOST}:${config.VOICEFLEET_CONSOLE_PORT}: ${error.message}`);
+        process.exit(2);
+      })
+    : undefined;
+  if (operatorConsole) log.info({ event: 'console_listening', port: operatorConsole.port }, 'operator console served (login)');
+  else log.info({ event: 'console_disabled' }, 'operator console off: set VOICEFLEET_CONSOLE_PASSWORD to serve it');
+
   let closing = false;
   const shutdown = (signal: string) => {
     if (closing) return;
     closing = true;
     log.info({ event: 'crm_sync_stopping', signal }, 'crm-sync stopping after running deliveries');
     webhooks.server.close();
+    retention.stop();
     void board?.close();
+    void operatorConsole?.close();
     supervisor
       .stop()
       .then(() => worker.close())

@@ -41,6 +41,11 @@ export const deploymentSchema = z
       })
       .strict()
       .default({ maxWaitSeconds: 120, then: 'callback' }),
+    /** This deployment's own VOICEFLEET_RECORDING (on/off) and consent announcement ('' for none). */
+    recording: z
+      .object({ enabled: z.boolean().optional(), consent: z.string().trim().max(500).optional() })
+      .strict()
+      .optional(),
   })
   .strict();
 

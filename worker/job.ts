@@ -32,10 +32,15 @@ import { MetricsReporter } from './metrics/metrics-reporter.js';
 import { CallSlots } from './overflow/call-slots.js';
 import { type OverflowResult, reachAnAgent } from './overflow/overflow-call.js';
 import { type CallStats, observeSession } from './session-observer.js';
+import { TURN_TRACE_TOPIC, type TurnTrace } from './metrics/turn-trace.js';
+import { recordTurnSpan, startTracing } from './telemetry/tracing.js';
+import { AliveLease } from './supervisor/alive-lease.js';
 import { CallStateStore, lastAgentWords, restoreItems, saveItems } from './supervisor/call-state.js';
+import { createRecordingStore, keepSessionRecording, openingWords, recordingPolicy, sessionRecordOption } from './recording/call-recording.js';
+import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';
-import { sessionTurnHandling } from './turn-handling.js';
+import { SILERO_MIN_SILENCE_MS, sessionTurnHandling } from './turn-handling.js';
 
 /** Voice activity with no words may hold a silence prompt back this long (line noise). */
 const MAX_UNTRANSCRIBED_SPEECH_MS = 4000;
@@ -67,7 +72,10 @@ function callerHangUpSignal(ctx: JobContext, identity: string): AbortSignal {
  */
 
 interface ProcessData extends Record<string, unknown> {
+  /** Turn-taking (VOICEFLEET_VAD_MIN_SILENCE_MS). */
   vad: VAD;
+  /** Cuts utterances for the local recognizer (Silero's default silence). */
+  segmentationVad: VAD;
   recognizer: PocketsphinxSTT;
   deployments: Deployments;
   /** This process's line to the worker's /metrics. */
@@ -97,7 +105,12 @@ export default defineAgent({
     const calls = new Queue(CALLS_QUEUE, { connection: redis });
     calls.on('error', onRedisError);
     proc.userData.crm = { redis, queue, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR), calls };
-    proc.userData.vad = await silero.VAD.load();
+    // Turn-taking may hear the caller out sooner than the local recognizer should cut an utterance.
+    proc.userData.segmentationVad = await silero.VAD.load();
+    proc.userData.vad =
+      config.VOICEFLEET_VAD_MIN_SILENCE_MS === SILERO_MIN_SILENCE_MS
+        ? proc.userData.segmentationVad
+        : await silero.VAD.load({ minSilenceDuration: config.VOICEFLEET_VAD_MIN_SILENCE_MS });
     proc.userData.holdingPhrase = await AudioClip.spoken(HOLDING_PHRASE);
     proc.userData.metrics = new MetricsReporter();
     const recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
@@ -115,9 +128,16 @@ export default defineAgent({
 
   entry: async (ctx: JobContext) => {
     const config = loadConfig();
-    const { vad, recognizer, deployments, crm, holdingPhrase, metrics } = ctx.proc.userData as ProcessData;
+    // A worker that died outright leaves this job orphaned: the call goes to another worker now.
+    const workerStopping = watchWorkerShutdownRequest(() => ctx.shutdown('worker_gone'));
+    const { vad, segmentationVad, recognizer, deployments, crm, holdingPhrase, metrics } = ctx.proc.userData as ProcessData;
     const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
     const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
+    // Before the session exists, so the framework's session spans go to the same collector.
+    if (config.OTEL_EXPORTER_OTLP_ENDPOINT) {
+      const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'voicefleet-agent', attributes: { 'voicefleet.call_id': callContext.callId } });
+      ctx.addShutdownCallback(() => tracing.flush().catch(() => undefined));
+    }
     if (!callContext.metadataValid) {
       baseLog.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
     }
@@ -151,13 +171,14 @@ export default defineAgent({
     const direction = isSip ? (callContext.appointment ? 'outbound' : 'inbound') : 'web';
     const startedAt = new Date();
     const books = new CallRecordKeeper({ ...crm, log, callId: callContext.callId });
-    books.started({ room: callContext.roomName, deployment: deployment.id, startedAt });
+    books.started({ room: callContext.roomName, deployment: deployment.id, startedAt, workflow: firstWorkflow, worker: ctx.workerId || undefined });
     let recordKept: Promise<void> = Promise.resolve();
     // The job waits for the record to be durable (queue or outbox) before it exits.
     ctx.addShutdownCallback(() => recordKept);
-    const keepRecord = (ended: { reason: string; outcome: CallOutcome; history?: readonly llm.ChatItem[]; stats?: CallStats; recording?: string }) => {
-      recordKept = books
-        .finish(
+    const keepRecord = (ended: { reason: string; outcome: CallOutcome; history?: readonly llm.ChatItem[]; stats?: CallStats; recording?: string | Promise<string | undefined> }) => {
+      // A call recording is moved into its store first, so the record can name it.
+      recordKept = Promise.resolve(ended.recording)
+        .then((recording) => books.finish(
           buildCallRecord({
             callId: callContext.callId,
             room: callContext.roomName,
@@ -173,9 +194,9 @@ export default defineAgent({
             outcome: ended.outcome,
             history: ended.history ?? [],
             stats: ended.stats ?? NO_TURNS,
-            recording: ended.recording,
+            recording,
           }),
-        )
+        ))
         .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
     };
 
@@ -231,23 +252,46 @@ export default defineAgent({
       await slots.release(callContext.callId).catch(() => undefined);
     });
 
-    const alive: { lease?: NodeJS.Timeout } = {};
-    ctx.addShutdownCallback(async () => clearInterval(alive.lease));
-    const providers = buildSessionProviders({ config, vad, recognizer, narrowband: isSip });
+    // The alive lease's thread starts now, so it is up and renewing before the call has saved
+    // state for the supervisor to act on; a loaded host takes seconds to start a thread.
+    const alive: { lease?: AliveLease; handedOver?: Promise<void> } = {
+      lease: AliveLease.start(config.REDIS_URL, callContext.callId, ALIVE_RENEW_MS, () => void states.alive(callContext.callId).catch(() => undefined)),
+    };
+    ctx.addShutdownCallback(async () => {
+      await alive.lease?.stop();
+      await alive.handedOver;
+    });
+    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip });
+    const recorded = recordingPolicy(config, deployment);
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
     const recorder = new CallOutcomeRecorder(log);
     const stats = observeSession({
       session,
       log,
       metrics,
+      callId: callContext.callId,
+      // The browser console draws each turn as a waterfall from this topic.
+      onTurn: (trace: TurnTrace) => {
+        if (config.OTEL_EXPORTER_OTLP_ENDPOINT) recordTurnSpan(trace);
+        void ctx.room.localParticipant?.sendText(JSON.stringify(trace), { topic: TURN_TRACE_TOPIC }).catch(() => undefined);
+      },
       startedAt: startedAt.getTime(),
       // The call's outcome and record, before call_ended.
       onClose: (reason) => {
-        clearInterval(alive.lease);
-        void states.ended(callContext.callId).catch(() => undefined);
+        const leaseStopped = alive.lease?.stop() ?? Promise.resolve();
+        // The worker's drain ran out with the caller still talking: the call is not over, it is
+        // left (state kept, lease dropped once no renewal can follow) for the supervisor to give
+        // to another worker.
+        if (workerStopping.requested && !callerGone.aborted) {
+          alive.handedOver = leaseStopped.then(() => states.handover(callContext.callId)).catch(() => undefined);
+          log.warn({ event: 'call_handed_over', reason }, 'worker stopping with the caller on the line, call handed to the supervisor');
+          return;
+        }
+        void leaseStopped.then(() => states.ended(callContext.callId)).catch(() => undefined);
         const outcome = recorder.finish(reason);
         metrics.report({ kind: 'call_ended', disposition: outcome.disposition });
-        keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats });
+        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, log }) : undefined;
+        keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats, recording });
       },
     });
 
@@ -277,17 +321,20 @@ export default defineAgent({
     const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder, onFailover: failedOver });
     const first = createWorkflow(firstWorkflow, settings);
     // A resumed call hears an apology and the question it was last asked, then carries on.
-    const greeting = resumed
+    const spokenGreeting = resumed
       ? `${RESUME_APOLOGY} ${lastAgentWords(resumed.items) ?? first.greeting()}`
       : callContext.metadataValid
         ? first.greeting()
         : first.genericGreeting();
+    // A recorded call says so before anything else.
+    const greeting = openingWords({ greeting: spokenGreeting, recording: recorded.enabled, consent: recorded.consent, resumed: Boolean(resumed) });
     if (resumed) log.info({ event: 'call_resumed', workflow: firstWorkflow, turns: resumed.turns, resume: resumed.resumes }, 'call resumed after its agent died');
 
     await session.start({
       agent: agents.create(firstWorkflow, { greeting, history: resumed && restoreItems(resumed.items) }),
       room: ctx.room,
       inputOptions: { participantIdentity: caller.identity },
+      record: sessionRecordOption(recorded, ctx.job),
     });
 
     // The call's state after every turn, and a lease that says its job is alive: if this process
@@ -315,9 +362,7 @@ export default defineAgent({
     });
     session.on(voice.AgentSessionEventTypes.FunctionToolsExecuted, saveState);
     saveState();
-    const renewAlive = () => void states.alive(callContext.callId).catch(() => undefined);
-    renewAlive();
-    alive.lease = setInterval(renewAlive, ALIVE_RENEW_MS);
+    void states.alive(callContext.callId).catch(() => undefined);
 
     if (config.VOICEFLEET_DEAD_AIR_BUDGET_MS > 0) {
       new DeadAirFiller(session, background, holdingPhrase, {

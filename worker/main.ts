@@ -8,6 +8,7 @@ import { Deployments, DeploymentsError } from './deployments.js';
 import { createLogger } from './log.js';
 import { MetricsHub } from './metrics/metrics-hub.js';
 import { createWorkerMetrics } from './metrics/worker-metrics.js';
+import { publishScrapeTarget } from './telemetry/scrape-target.js';
 import { loadConfigOrExit } from './process-startup.js';
 
 /**
@@ -39,7 +40,11 @@ function main(): void {
   process.env.VOICEFLEET_METRICS_SOCKET = socketPath;
   hub
     .start({ socketPath, host: config.VOICEFLEET_METRICS_HOST, port: config.VOICEFLEET_METRICS_PORT })
-    .then(({ port }) => log.info({ event: 'metrics_listening', port }, 'Prometheus metrics at /metrics'))
+    .then(({ port }) => {
+      log.info({ event: 'metrics_listening', port }, 'Prometheus metrics at /metrics');
+      const dir = config.VOICEFLEET_METRICS_TARGETS_DIR;
+      if (dir) publishScrapeTarget({ dir, host: config.VOICEFLEET_METRICS_HOST, port, role: 'worker' });
+    })
     .catch((error: Error) => {
       console.error(`VOICEFLEET_METRICS_PORT: cannot serve metrics on ${config.VOICEFLEET_METRICS_HOST}:${config.VOICEFLEET_METRICS_PORT}: ${error.message}`);
       process.exit(2);
@@ -49,6 +54,9 @@ function main(): void {
   const ownFile = fileURLToPath(import.meta.url);
   const jobFile = fileURLToPath(new URL(`./job${extname(ownFile)}`, import.meta.url));
 
+  process.once('SIGTERM', () =>
+    log.info({ event: 'worker_draining', drainTimeoutMs: config.VOICEFLEET_DRAIN_TIMEOUT_MS }, 'worker draining: no new calls, running calls finish'),
+  );
   const capacity = new WorkerCapacity({ talking: config.VOICEFLEET_MAX_CALLS_PER_WORKER, holding: config.VOICEFLEET_MAX_HELD_CALLS_PER_WORKER });
   cli.runApp(
     new ServerOptions({
@@ -59,6 +67,8 @@ function main(): void {
       apiSecret: config.LIVEKIT_API_SECRET,
       numIdleProcesses: config.VOICEFLEET_IDLE_PROCESSES,
       initializeProcessTimeout: config.VOICEFLEET_PROCESS_START_TIMEOUT_MS,
+      // SIGTERM: no new jobs, running calls finish; at the timeout the rest are handed over (job.ts).
+      drainTimeout: config.VOICEFLEET_DRAIN_TIMEOUT_MS,
       loadFunc: capacity.load,
       requestFunc: capacity.admit,
       loadThreshold: FULL_LOAD,

@@ -1,5 +1,7 @@
 import { voice } from '@livekit/agents';
 import type { MetricsReporter } from './metrics/metrics-reporter.js';
+import { traceTurns } from './metrics/turn-trace-session.js';
+import type { TurnTrace } from './metrics/turn-trace.js';
 import type { Logger } from 'pino';
 import { redactSensitive } from '../agents/guardrails/redact.js';
 
@@ -23,11 +25,26 @@ export function observeSession(args: {
   onClose?: (reason: string) => void;
   /** Per-stage latencies and errors, for the worker's Prometheus metrics. */
   metrics?: MetricsReporter;
+  /** The call's id, carried by its turn traces. */
+  callId?: string;
+  /** Each answered caller turn, after its `turn` line is logged (published to the room, traced). */
+  onTurn?: (trace: TurnTrace) => void;
 }): CallStats {
-  const { session, log, startedAt, onClose, metrics } = args;
+  const { session, log, startedAt, onClose, metrics, onTurn } = args;
   const stats: CallStats = { turns: 0, endOfTurnMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [] };
   let turns = 0;
   const E = voice.AgentSessionEventTypes;
+
+  // One line per answered turn replaces a line per framework metric.
+  traceTurns(session, args.callId ?? 'unknown', (trace) => {
+    const { stages } = trace;
+    if (trace.totalMs !== undefined) metrics?.report({ kind: 'stage', stage: 'voice_to_voice', seconds: trace.totalMs / 1000 });
+    log.info(
+      { event: 'turn', turn: trace.turn, speechId: trace.speechId, interrupted: trace.interrupted, ...stages, llmTtftMs: trace.llmTtftMs, ttsTtfbMs: trace.ttsTtfbMs, totalMs: trace.totalMs },
+      'turn measured',
+    );
+    onTurn?.(trace);
+  }, (error) => log.warn({ event: 'turn_trace_failed', error: error.message }, 'turn could not be traced'));
 
   session.on(E.UserInputTranscribed, (ev) => {
     if (!ev.isFinal) return;
@@ -63,20 +80,14 @@ export function observeSession(args: {
         stats.endOfTurnMs.push(m.endOfUtteranceDelayMs);
         metrics?.report({ kind: 'stage', stage: 'end_of_turn', seconds: m.endOfUtteranceDelayMs / 1000 });
         metrics?.report({ kind: 'stage', stage: 'transcription', seconds: m.transcriptionDelayMs / 1000 });
-        log.info(
-          { event: 'metrics', kind: 'eou', endOfUtteranceDelayMs: m.endOfUtteranceDelayMs, transcriptionDelayMs: m.transcriptionDelayMs },
-          'end of turn measured',
-        );
         break;
       case 'llm_metrics':
         stats.llmFirstTokenMs.push(m.ttftMs);
         metrics?.report({ kind: 'stage', stage: 'llm_first_token', seconds: m.ttftMs / 1000 });
-        log.info({ event: 'metrics', kind: 'llm', ttftMs: m.ttftMs, durationMs: m.durationMs }, 'llm measured');
         break;
       case 'tts_metrics':
         stats.ttsFirstAudioMs.push(m.ttfbMs);
         metrics?.report({ kind: 'stage', stage: 'tts_first_audio', seconds: m.ttfbMs / 1000 });
-        log.info({ event: 'metrics', kind: 'tts', ttfbMs: m.ttfbMs, audioDurationMs: m.audioDurationMs }, 'tts measured');
         break;
       default:
         break;

@@ -2,6 +2,9 @@ import type { voice } from '@livekit/agents';
 
 type TurnHandling = NonNullable<voice.AgentSessionOptions['turnHandling']>;
 
+/** Silero's own end-of-speech silence; the local recognizer cuts utterances with it. */
+export const SILERO_MIN_SILENCE_MS = 550;
+
 /**
  * Turn-taking for phone and web callers. The framework's end-of-turn model decides when a caller
  * has finished (its default detector runs locally), so the fixed silence floor can be short.

@@ -42,6 +42,8 @@ export const HANDOFF_TO_WORKFLOW = 'handoff_to_workflow';
 
 /** Said by an agent taking over a call whose agent died, before it repeats the last question. */
 export const RESUME_APOLOGY = 'Sorry about that, we were cut off for a moment.';
+/** Said by the call supervisor when no agent could take the call (no worker free, none took it back). */
+export const NO_AGENT_APOLOGY = 'I am sorry, none of our agents can take your call right now.';
 
 /** Said over dead air while an answer is slow to come (a provider failing over). */
 export const HOLDING_PHRASE = 'One moment, please.';

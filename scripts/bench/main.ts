@@ -5,6 +5,9 @@ import { startTestStack, type TestStack } from '../../test/support/servers.js';
 import { OpenAICompatibleServer, type ProviderFailure, turnWhileProvidersFail } from '../../test/support/openai-compatible-server.js';
 import { WorkerProcess } from '../../test/support/worker-process.js';
 import { Caller } from '../../worker/testing/caller.js';
+import type { Peer } from './latency.js';
+import type { ProviderSet } from './latency-providers.js';
+import { latencySuite } from './latency-suite.js';
 import { queuesBench } from './queues.js';
 import { figure, progress, writeResult } from './results.js';
 
@@ -15,16 +18,33 @@ import { figure, progress, writeResult } from './results.js';
  *   npm run bench -- --suite barge-in --trials 20
  *   npm run bench -- --suite provider-failure --trials 3
  *   npm run bench -- --suite queues --trials 2000      (call records through CRM sync)
+ *   npm run bench -- --suite latency --calls 10 --turns 3 --providers injected --sweep 1,4
+ *        (voicefleet and the stock agents-js agent side by side; --peers voicefleet,stock)
  *   npm run bench                      (every suite, default trials)
  */
-const SUITES = ['barge-in', 'provider-failure', 'queues'] as const;
+const SUITES = ['barge-in', 'provider-failure', 'queues', 'latency'] as const;
 type Suite = (typeof SUITES)[number];
-const DEFAULT_TRIALS: Record<Suite, number> = { 'barge-in': 20, 'provider-failure': 3, queues: 2000 };
+const DEFAULT_TRIALS: Record<Suite, number> = { 'barge-in': 20, 'provider-failure': 3, queues: 2000, latency: 0 };
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { suite: { type: 'string' }, trials: { type: 'string' } },
+    options: {
+      suite: { type: 'string' },
+      trials: { type: 'string' },
+      calls: { type: 'string', default: '10' },
+      turns: { type: 'string', default: '3' },
+      providers: { type: 'string', default: 'injected' },
+      sweep: { type: 'string', default: '1,4' },
+      peers: { type: 'string', default: 'voicefleet,stock' },
+    },
   });
+  const latencyOptions = {
+    calls: positiveInt(values.calls!, '--calls'),
+    turns: positiveInt(values.turns!, '--turns'),
+    providers: oneOf(values.providers!, ['injected', 'offline'] as const, '--providers') as ProviderSet,
+    sweep: values.sweep ? values.sweep.split(',').map((v) => positiveInt(v, '--sweep')) : [],
+    peers: values.peers!.split(',').map((p) => oneOf(p, ['voicefleet', 'stock'] as const, '--peers')) as Peer[],
+  };
   const suites: Suite[] = values.suite ? [values.suite as Suite] : [...SUITES];
   for (const suite of suites) {
     if (!SUITES.includes(suite)) throw new Error(`--suite must be one of ${SUITES.join(', ')}`);
@@ -35,12 +55,29 @@ async function main(): Promise<void> {
     for (const suite of suites) {
       const trials = Number(values.trials ?? DEFAULT_TRIALS[suite]);
       const path =
-        suite === 'barge-in' ? await bargeIn(stack!, trials) : suite === 'provider-failure' ? await providerFailure(stack!, trials) : await queuesBench(trials, 8);
+        suite === 'barge-in'
+          ? await bargeIn(stack!, trials)
+          : suite === 'provider-failure'
+            ? await providerFailure(stack!, trials)
+            : suite === 'latency'
+              ? await latencySuite(stack!, latencyOptions)
+              : await queuesBench(trials, 8);
       console.log(`${suite}: ${path}`);
     }
   } finally {
     await stack?.stop();
   }
+}
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) throw new Error(`${flag} must be a positive whole number, got "${value}"`);
+  return n;
+}
+
+function oneOf<T extends string>(value: string, allowed: readonly T[], flag: string): T {
+  if (!allowed.includes(value as T)) throw new Error(`${flag} must be one of ${allowed.join(', ')}, got "${value}"`);
+  return value as T;
 }
 
 /** Barge-in stop time: caller starts talking over the agent -> the agent's audio stops at the caller. */

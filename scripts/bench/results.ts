@@ -25,11 +25,19 @@ export interface BenchResult {
   config: Record<string, unknown>;
   figures: Record<string, Figure>;
   faults?: Record<string, number>;
+  /** The same figures for the side-by-side peer of the same run. */
+  peer?: { name: string; figures: Record<string, Figure> };
+  /** voicefleet / peer, per figure and percentile (e.g. v2v_ms_p95). */
+  ratios?: Record<string, number>;
+  /** Suite-specific tables that are not percentiles (e.g. a concurrency sweep). */
+  details?: Record<string, unknown>;
+  /** An SVG chart, written beside the JSON as <suite>-<stamp>.svg and <suite>-latest.svg. */
+  svg?: string;
   notes: string;
 }
 
 /** Writes bench/results/<suite>-<UTC stamp>.json and <suite>-latest.json; returns the path. */
-export function writeResult(result: BenchResult): string {
+export function writeResult(result: BenchResult, dir = join(PROJECT_ROOT, 'bench', 'results')): string {
   const when = new Date().toISOString().replace(/\.\d+Z$/, 'Z');
   const commit = (() => {
     try {
@@ -46,15 +54,21 @@ export function writeResult(result: BenchResult): string {
     machine: { cpus: cpu.length, cpuModel: cpu[0]?.model ?? 'unknown', memGiB: Math.round(totalmem() / 2 ** 30), node: process.version },
     config: result.config,
     figures: result.figures,
+    ...(result.peer ? { peer: result.peer } : {}),
+    ...(result.ratios ? { ratios: result.ratios } : {}),
+    ...(result.details ? { details: result.details } : {}),
     ...(result.faults ? { faults: result.faults } : {}),
     notes: result.notes,
   };
-  const dir = join(PROJECT_ROOT, 'bench', 'results');
   mkdirSync(dir, { recursive: true });
   const path = join(dir, `${result.suite}-${when.replace(/[:]/g, '')}.json`);
   const text = `${JSON.stringify(body, null, 2)}\n`;
   writeFileSync(path, text);
   writeFileSync(join(dir, `${result.suite}-latest.json`), text);
+  if (result.svg) {
+    writeFileSync(path.replace(/\.json$/, '.svg'), result.svg);
+    writeFileSync(join(dir, `${result.suite}-latest.svg`), result.svg);
+  }
   return path;
 }
 

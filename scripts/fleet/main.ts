@@ -9,7 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../../worker/config.js';
-import { mintParticipantToken } from '../../worker/tokens.js';
+import { playgroundAccess } from '../playground-access.js';
 import { DEFAULT_LIVEKIT_PORTS } from './livekit-config.js';
 import { ManagedProcess } from './managed-process.js';
 import { LOCAL_BIN, PROJECT_ROOT, startLiveKit, startRedis } from './servers.js';
@@ -123,6 +123,7 @@ async function main(): Promise<void> {
   process.env.REDIS_URL = redisUrl;
   // A local board still needs a password; one is made up for this run unless you set your own.
   process.env.VOICEFLEET_QUEUE_UI_PASSWORD ||= randomBytes(12).toString('base64url');
+  process.env.VOICEFLEET_CONSOLE_PASSWORD ||= randomBytes(12).toString('base64url');
   say('starting crm-sync');
   await startCrmSync(redisUrl);
 
@@ -161,17 +162,7 @@ async function main(): Promise<void> {
 
   for (let i = 0; i < workers; i++) await startWorker(i, config, livekit.url);
 
-  const room = `playground-${Math.random().toString(36).slice(2, 8)}`;
-  const token = await mintParticipantToken({
-    apiKey: config.LIVEKIT_API_KEY,
-    apiSecret: config.LIVEKIT_API_SECRET,
-    identity: 'playground-user',
-    room,
-    agentName: config.VOICEFLEET_AGENT_NAME,
-    // No workflow named: the default deployment's workflow answers, as for a dialed call.
-    metadata: JSON.stringify({}),
-    ttl: '24h',
-  });
+  const playground = await playgroundAccess(config, { url: livekit.url, identity: 'playground-user', ttl: '24h' });
   console.log(
     [
       '',
@@ -180,11 +171,13 @@ async function main(): Promise<void> {
       `Workers:     ${workers} x agent "${config.VOICEFLEET_AGENT_NAME}"`,
       sipLine,
       `Queues:      http://127.0.0.1:${config.VOICEFLEET_QUEUE_UI_PORT}/queues  (user ${config.VOICEFLEET_QUEUE_UI_USER}, password ${process.env.VOICEFLEET_QUEUE_UI_PASSWORD})`,
+      `Console:     http://127.0.0.1:${config.VOICEFLEET_CONSOLE_PORT}/  (password ${process.env.VOICEFLEET_CONSOLE_PASSWORD})`,
       `CRM sync:    call records -> ${config.VOICEFLEET_CRM}${config.VOICEFLEET_CRM === 'file' ? ` (${config.VOICEFLEET_CRM_FILE})` : ''}`,
       'Talk to it:  npm run call -- --say "what are your opening hours"',
-      'Playground:  https://agents-playground.livekit.io -> Manual, then paste',
-      `  URL:   ${livekit.url}`,
-      `  Token: ${token}`,
+      'Playground:  (another token, or one for a workflow: npm run token -- --workflow booking)',
+      `  URL:   ${playground.url}`,
+      `  Token: ${playground.token}`,
+      ...playground.usage.map((line) => `  ${line}`),
       'Stop:        Ctrl-C',
       '=====================================================================',
       '',

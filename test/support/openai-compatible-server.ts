@@ -34,6 +34,15 @@ export class OpenAICompatibleServer {
   speechRequests = 0;
   /** Tool names the model was offered in the latest request. */
   lastOfferedTools: string[] = [];
+  /**
+   * Fixed provider latencies (the benchmark's injected-latency providers): the first chat token
+   * and the first speech bytes are held back this long, so a run can subtract them exactly.
+   */
+  latency = { llmFirstTokenMs: 0, ttsFirstAudioMs: 0 };
+  /** Answer a request with no caller turn yet (a greeting asked for by instructions) with the workflow's greeting. */
+  greetWhenAsked = false;
+  /** The `model` of every speech request, in order. */
+  readonly speechModels: string[] = [];
   readonly #server: Server;
   /** The workflow a prompt names; a test sets it per call when calls differ in settings. */
   workflowFor: (name: WorkflowName | undefined) => Workflow;
@@ -63,6 +72,8 @@ export class OpenAICompatibleServer {
     const chunks: Buffer[] = [];
     for await (const chunk of req) chunks.push(chunk as Buffer);
     if (req.method === 'POST' && req.url?.endsWith('/audio/speech')) {
+      this.speechModels.push(speechModelOf(Buffer.concat(chunks).toString('utf8')));
+      await this.#hold(this.latency.ttsFirstAudioMs, res);
       this.#speech(res);
       return;
     }
@@ -85,7 +96,9 @@ export class OpenAICompatibleServer {
     };
     this.lastOfferedTools = (body.tools ?? []).map((t) => t.function.name);
     const { turns, workflow } = this.#read(body.messages);
-    const reply = answer(workflow, turns);
+    const reply = turns.length === 0 && this.greetWhenAsked ? { text: workflow.greeting(), intent: 'greeting' } : answer(workflow, turns);
+    await this.#hold(this.latency.llmFirstTokenMs, res);
+    if (res.destroyed) return;
 
     res.writeHead(200, { 'content-type': 'text/event-stream', 'cache-control': 'no-cache' });
     const send = (delta: Record<string, unknown>, finish: string | null = null) =>
@@ -108,8 +121,22 @@ export class OpenAICompatibleServer {
     res.end('data: [DONE]\n\n');
   }
 
+  /** Waits `ms` (an injected provider latency), or until the client went away. */
+  async #hold(ms: number, res: ServerResponse): Promise<void> {
+    if (ms <= 0) return;
+    this.#open.add(res);
+    await new Promise<void>((resolve) => {
+      const timer = setTimeout(resolve, ms);
+      res.once('close', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
+  }
+
   /** OpenAI's speech endpoint with response_format pcm: 24 kHz, 16-bit, mono. */
   #speech(res: ServerResponse): void {
+    if (res.destroyed) return;
     this.speechRequests += 1;
     this.#open.add(res);
     res.on('close', () => this.#open.delete(res));
@@ -164,6 +191,14 @@ function toolCallsOf(reply: WorkflowReply): { name: string; args: Record<string,
     ...(reply.toolRequest ? [reply.toolRequest] : []),
     ...(reply.handoff ? [{ name: HANDOFF_TO_WORKFLOW, args: { workflow: reply.handoff.to, reason: reply.handoff.reason, fields: reply.handoff.fields ?? {} } }] : []),
   ];
+}
+
+function speechModelOf(body: string): string {
+  try {
+    return String((JSON.parse(body) as { model?: unknown }).model);
+  } catch {
+    return 'unreadable';
+  }
 }
 
 function textOf(content: unknown): string {

@@ -70,6 +70,23 @@ export class WorkerProcess {
     return worker;
   }
 
+  /**
+   * The benchmark's stock peer (scripts/bench/stock-worker.ts: a starter-style agent with the
+   * same providers), registered with the test stack and with a warm job process. `env` takes the
+   * same keys as the worker: VOICEFLEET_AGENT_NAME, OPENAI_*, DEEPGRAM_*.
+   */
+  static async startStock(stack: TestStack, env: Record<string, string> = {}): Promise<WorkerProcess> {
+    const worker = new WorkerProcess({ ...stack.env, VOICEFLEET_WORKER_HTTP_PORT: String(await freePort()), ...env }, ['scripts/bench/stock-worker.ts', 'start']);
+    try {
+      await worker.waitFor((l) => l.msg === 'registered worker', 90_000, 'stock worker registration');
+      await worker.waitForEvent('job_process_ready', 90_000);
+    } catch (error) {
+      await worker.stop();
+      throw error;
+    }
+    return worker;
+  }
+
   get pid(): number | undefined {
     return this.#process.pid;
   }

@@ -29,9 +29,9 @@ export class CallRecordKeeper {
     this.#callId = args.callId;
   }
 
-  started(call: { room: string; deployment: string; startedAt: Date }): void {
+  started(call: { room: string; deployment: string; startedAt: Date; workflow?: string; worker?: string }): void {
     this.#registry
-      .started({ callId: this.#callId, room: call.room, deployment: call.deployment, startedAt: call.startedAt.toISOString() })
+      .started({ ...call, callId: this.#callId, startedAt: call.startedAt.toISOString() })
       .catch((error: Error) => this.#log.warn({ event: 'call_registry_unavailable', error: error.message }, 'call not registered as live'));
     this.#heartbeat = setInterval(() => {
       this.#registry.heartbeat(this.#callId).catch(() => undefined);

@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import type { Logger } from 'pino';
 import { CALLS_QUEUE } from '../dialer/dialer.js';
 import { DoNotCallList, honourOptOut } from '../dialer/do-not-call.js';
+import { CallHistory } from '../console/call-history.js';
 import { CallRegistry } from '../queues/call-registry.js';
 import { crmBackoff, crmSyncJobOptions, QUEUES } from '../queues/queues.js';
 import { connectRedis } from '../queues/redis.js';
@@ -44,6 +45,8 @@ export class CrmSyncWorker {
   readonly #registry: CallRegistry;
   readonly #calls: Queue;
   readonly #doNotCall: DoNotCallList;
+  /** What the operator console lists as call history, with each record's delivery status. */
+  readonly #history: CallHistory;
   #worker: Worker | undefined;
   #timer: NodeJS.Timeout | undefined;
   #maintaining: Promise<void> = Promise.resolve();
@@ -57,6 +60,7 @@ export class CrmSyncWorker {
     this.#registry = new CallRegistry(this.#redis);
     this.#calls = new Queue(CALLS_QUEUE, { connection: this.#redis });
     this.#doNotCall = new DoNotCallList(this.#redis);
+    this.#history = new CallHistory(this.#redis);
     // Connection errors while Redis restarts are expected; the connections reconnect by themselves.
     const onError = (error: Error) => options.log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable');
     this.#redis.on('error', onError);
@@ -98,15 +102,18 @@ export class CrmSyncWorker {
     // idempotency makes that harmless, and this marker makes it rare.
     if (await this.#redis.exists(deliveredKey(record.callId))) return { skipped: 'already delivered' };
     const log = this.#options.log.child({ callId: record.callId });
+    await this.#history.arrived(record).catch((e: Error) => log.warn({ event: 'call_history_failed', error: e.message }, 'call history not written'));
     // An opt-out takes effect at once, whatever the CRM does: the dialer must not call again.
     await honourOptOut(record, this.#calls, this.#doNotCall, log);
     try {
       const result = await this.#options.adapter.deliver(record, record.callId);
       await this.#redis.set(deliveredKey(record.callId), JSON.stringify({ at: new Date().toISOString(), ref: result.ref }), 'EX', DELIVERED_RETENTION_S);
+      await this.#history.delivery(record.callId, 'delivered', job.attemptsMade + 1).catch(() => undefined);
       log.info({ event: 'crm_delivered', adapter: this.#options.adapter.name, attempt: job.attemptsMade + 1, source: record.source }, 'call record delivered to the CRM');
       return result;
     } catch (error) {
       if (error instanceof PermanentDeliveryError) throw new UnrecoverableError(error.message);
+      await this.#history.delivery(record.callId, 'retrying', job.attemptsMade + 1, (error as Error).message).catch(() => undefined);
       log.warn({ event: 'crm_delivery_failed', attempt: job.attemptsMade + 1, error: (error as Error).message }, 'CRM delivery failed, will retry');
       throw error;
     }
@@ -120,6 +127,8 @@ export class CrmSyncWorker {
       { event: 'crm_dead_letter', jobId: job.id, attempts: job.attemptsMade, reason: error.message },
       'call record moved to the dead letters',
     );
+    const callId = (job.data as { callId?: unknown }).callId;
+    if (typeof callId === 'string') await this.#history.delivery(callId, 'dead_lettered', job.attemptsMade, error.message).catch(() => undefined);
     // The failed set keeps the job too; the dead-letter queue is where operators look.
     await this.#deadLetters
       .add('dead-call-record', { jobId: job.id, reason: error.message, attempts: job.attemptsMade, record: job.data as unknown }, { jobId: job.id, removeOnComplete: false })

@@ -1,7 +1,10 @@
 import { Counter, Gauge, Histogram, Registry, collectDefaultMetrics } from 'prom-client';
 
-/** Stages of one turn, caller end of speech to the agent's first audio, as the framework reports them. */
-export const TURN_STAGES = ['end_of_turn', 'transcription', 'llm_first_token', 'tts_first_audio'] as const;
+/**
+ * Stages of one turn, caller end of speech to the agent's first audio, as the framework reports
+ * them; `voice_to_voice` is the whole of it (caller end of speech -> first agent audio published).
+ */
+export const TURN_STAGES = ['end_of_turn', 'transcription', 'llm_first_token', 'tts_first_audio', 'voice_to_voice'] as const;
 export type TurnStage = (typeof TURN_STAGES)[number];
 
 /** What a call is doing, for the active-calls gauge. */
@@ -20,7 +23,7 @@ export function createWorkerMetrics() {
     registry,
     stageSeconds: new Histogram({
       name: 'voicefleet_turn_stage_seconds',
-      help: 'Latency of each stage of a turn: end of turn (caller stops -> turn committed), transcription, LLM first token, TTS first audio.',
+      help: 'Latency of each stage of a turn: end of turn (caller stops -> turn committed), transcription, LLM first token, TTS first audio, voice to voice (caller stops -> first agent audio published).',
       labelNames: ['stage'],
       buckets: SECONDS_BUCKETS,
       registers: [registry],

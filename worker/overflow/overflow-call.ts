@@ -6,13 +6,11 @@ import { overflowPhrases } from '../../agents/workflow/phrases.js';
 import type { CallOutcome } from '../../agents/workflow/outcome.js';
 import { AudioClip } from '../call-audio/audio-clip.js';
 import type { Deployment } from '../deployments.js';
-import { addDialJob } from '../dialer/dialer.js';
 import type { DialRequest } from '../dialer/dial-request.js';
-import { maskPhoneNumber } from '../log.js';
 import type { TransferResult } from '../telephony/human-transfer.js';
 import type { CallSlots } from './call-slots.js';
 import { holdForAgent } from './hold-line.js';
-import { recordVoicemail } from './voicemail.js';
+import { takeOverflowPath } from './overflow-path.js';
 
 export interface OverflowCallOptions {
   slots: CallSlots;
@@ -77,40 +75,8 @@ export async function reachAnAgent(options: OverflowCallOptions): Promise<Overfl
   if (waited.result === 'answered') return { answered: true, overflow: overflow('answered') };
   if (waited.result === 'caller_hung_up') return { answered: false, overflow: overflow('caller_hung_up'), disposition: 'caller_hung_up' };
 
-  const play = (clip: AudioClip) => options.player.play(clip.play()).waitForPlayout();
-  const plan = options.deployment.overflow.then;
-  if (plan === 'human') {
-    await play(await AudioClip.spoken(say.transferring));
-    const transfer = await options.transfer();
-    if (transfer.transferred) return { answered: false, overflow: overflow('transferred'), disposition: 'transferred' };
-    log.warn({ event: 'overflow_transfer_failed', reason: transfer.reason }, 'no human line, offering a callback');
-  }
-  if (plan !== 'voicemail' && options.callerNumber) {
-    try {
-      const { jobId, duplicate } = await addDialJob(options.calls, callbackRequest(options.deployment, options.callerNumber, callId), {
-        maxAttempts: options.dialMaxAttempts,
-      });
-      log.info({ event: 'callback_scheduled', jobId, duplicate, to: maskPhoneNumber(options.callerNumber) }, 'callback queued for the held caller');
-      await play(await AudioClip.spoken(say.callback));
-      return { answered: false, overflow: overflow('callback'), disposition: 'callback_requested' };
-    } catch (error) {
-      log.warn({ event: 'callback_not_scheduled', error: (error as Error).message }, 'callback could not be queued, taking a voicemail');
-    }
-  }
-  await play(await AudioClip.spoken(say.voicemail));
-  await play(AudioClip.tone(1000, 400));
-  const message = await recordVoicemail({
-    room: options.room,
-    caller: options.caller,
-    dir: options.voicemail.dir,
-    callId,
-    maxMs: options.voicemail.maxMs,
-    endSilenceMs: 4000,
-    callerGone: options.callerGone,
-  });
-  log.info({ event: 'voicemail_saved', durationMs: message.durationMs, spoken: message.spoken }, 'voicemail saved');
-  if (!options.callerGone.aborted) await play(await AudioClip.spoken(say.voicemailSaved));
-  return { answered: false, overflow: overflow('voicemail'), disposition: 'voicemail_left', recording: `file://${message.path}` };
+  const end = await takeOverflowPath({ ...options, play: (clip) => options.player.play(clip.play()).waitForPlayout() });
+  return { answered: false, overflow: overflow(end.result), disposition: end.disposition, recording: end.recording };
 }
 
 /** A callback to the held caller, in the business's opening hours and its time zone. */

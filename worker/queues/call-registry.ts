@@ -22,10 +22,12 @@ export interface LiveCall {
 export class CallRegistry {
   constructor(private readonly redis: Redis) {}
 
-  async started(call: { callId: string; room: string; deployment: string; startedAt: string }): Promise<void> {
+  /** `workflow` and `worker` are for the operator console's live list. */
+  async started(call: { callId: string; room: string; deployment: string; startedAt: string; workflow?: string; worker?: string }): Promise<void> {
+    const shown = { ...(call.workflow ? { workflow: call.workflow } : {}), ...(call.worker ? { worker: call.worker } : {}) };
     await this.redis
       .multi()
-      .hset(callKey(call.callId), { room: call.room, deployment: call.deployment, startedAt: call.startedAt, state: 'live' })
+      .hset(callKey(call.callId), { room: call.room, deployment: call.deployment, startedAt: call.startedAt, state: 'live', ...shown })
       .expire(callKey(call.callId), RETENTION_S)
       .set(roomKey(call.room), call.callId, 'EX', RETENTION_S)
       .zadd(LIVE, Date.now(), call.callId)
@@ -39,6 +41,11 @@ export class CallRegistry {
   /** The call ended and its record is queued (or in the outbox): the sweep leaves it alone. */
   async ended(callId: string): Promise<void> {
     await this.redis.multi().hset(callKey(callId), { state: 'ended', endedAt: new Date().toISOString() }).zrem(LIVE, callId).exec();
+  }
+
+  /** What `started` wrote about a call (room, deployment, startedAt, workflow, worker, state). */
+  async details(callId: string): Promise<Record<string, string>> {
+    return this.redis.hgetall(callKey(callId));
   }
 
   /** Every call now live, oldest first (at most `limit`). */

@@ -32,10 +32,10 @@ export type SavedCallState = z.infer<typeof savedCallStateSchema>;
 type SavedItem = z.infer<typeof savedItemSchema>;
 
 const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
-const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
+export const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
 const STATE_TTL_S = 3600;
 /** Kept short: a resumed call is only as quick as this lease is to run out. */
-const ALIVE_LEASE_MS = 3000;
+export const ALIVE_LEASE_MS = 3000;
 /** How many items of the transcript a resumed agent gets: enough for any workflow's steps. */
 const MAX_ITEMS = 80;
 
@@ -64,6 +64,14 @@ export class CallStateStore {
     for (const id of callIds) pipeline.exists(aliveKey(id));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([, exists]) => exists === 1);
+  }
+
+  /**
+   * The call's job is stopping with the caller still there (worker drain timed out): its state
+   * stays and the lease goes now, so the supervisor gives the call to another worker at once.
+   */
+  async handover(callId: string): Promise<void> {
+    await this.redis.del(aliveKey(callId));
   }
 
   /** The call ended normally: nothing to resume. */

@@ -15,9 +15,22 @@ export interface CallSupervisorOptions {
   everyMs: number;
   /** A call is resumed at most this many times (a call that kills every agent is not looped). */
   maxResumes: number;
+  /** A caller with no agent for this long (at arrival, or after a re-dispatch) gets the fallback. */
+  pickupTimeoutMs: number;
+  /** Speaks to a caller no agent took: apology, then the overflow path (no-agent-fallback.ts). */
+  fallback: (call: { room: string; callId?: string; metadata?: string }) => Promise<unknown>;
 }
 
 const lockKey = (callId: string) => `voicefleet:call-resume-lock:${callId}`;
+const fallbackLockKey = (room: string) => `voicefleet:call-fallback-lock:${room}`;
+/** A room younger than this counts its wait from its creation (the caller's arrival). */
+const NEW_ROOM_S = 60;
+/** livekit.JobStatus: JS_PENDING = 0, JS_RUNNING = 1 (a job a worker holds); then SUCCESS, FAILED. */
+const JS_RUNNING = 1;
+/** An agent whose job a worker accepted gets this many pickup timeouts to join before the fallback. */
+const SLOW_AGENT_FACTOR = 4;
+/** After Redis was away: a lease (3 s) plus a renewal and a reconnect. */
+const LEASE_GRACE_MS = 5000;
 
 /**
  * Brings a call back when its agent dies mid-call (job process killed, OOM, worker crash): the
@@ -35,6 +48,11 @@ export class CallSupervisor {
   readonly #dispatch: AgentDispatchClient;
   #timer?: NodeJS.Timeout;
   #running: Promise<void> = Promise.resolve();
+  /** Rooms with a caller and no agent: since when (ms since epoch), and the call if it was resumed. */
+  readonly #agentless = new Map<string, { since: number; callId?: string; metadata?: string }>();
+  readonly #fallbacks = new Set<Promise<unknown>>();
+  /** Until then no call is taken for dead: Redis was away, and jobs have yet to renew their leases. */
+  #graceUntil = 0;
 
   constructor(options: CallSupervisorOptions) {
     this.#options = options;
@@ -47,20 +65,25 @@ export class CallSupervisor {
 
   start(): void {
     this.#timer = setInterval(() => {
-      this.#running = this.#running.then(async () => void (await this.check())).catch((error: Error) =>
-        this.#options.log.debug({ event: 'supervisor_check_failed', error: error.message }, 'supervisor check failed'),
-      );
+      this.#running = this.#running
+        .then(async () => void (await this.check()))
+        .catch((error: Error) => {
+          this.#graceUntil = Date.now() + LEASE_GRACE_MS;
+          this.#options.log.debug({ event: 'supervisor_check_failed', error: error.message }, 'supervisor check failed');
+        });
     }, this.#options.everyMs);
   }
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
     await this.#running;
+    await Promise.allSettled(this.#fallbacks);
   }
 
   /** One pass over the live calls; returns the ids of the calls it resumed. */
   async check(): Promise<string[]> {
     const live = await this.#registry.live();
+    if (Date.now() < this.#graceUntil) return [];
     const alive = await this.#states.isAlive(live);
     const resumed: string[] = [];
     for (const [i, callId] of live.entries()) {
@@ -73,7 +96,49 @@ export class CallSupervisor {
       if ((await this.#options.redis.set(lockKey(callId), '1', 'EX', 20, 'NX')) !== 'OK') continue;
       if (await this.#resume(state)) resumed.push(callId);
     }
+    await this.#watchAgentlessRooms();
     return resumed;
+  }
+
+  /**
+   * Rooms dispatched to our agent with a caller and no agent for the pickup timeout: no worker
+   * took the call (livekit-server drops a dispatch no worker can take) or its re-dispatch. The
+   * caller hears the fallback instead of silence.
+   */
+  async #watchAgentlessRooms(): Promise<void> {
+    const now = Date.now();
+    const rooms = await this.#rooms.listRooms();
+    const waiting = new Set<string>();
+    for (const room of rooms) {
+      // The room list's participant count lags (0 with a caller in the room): ask each room.
+      const participants = await this.#rooms.listParticipants(room.name).catch(() => []);
+      const hasAgent = participants.some((p) => p.kind === (ParticipantKind.AGENT as number));
+      if (hasAgent || !participants.some((p) => p.kind !== (ParticipantKind.AGENT as number))) continue;
+      waiting.add(room.name);
+      const createdMs = Number(room.creationTime) * 1000;
+      const entry = this.#agentless.get(room.name) ?? { since: now - createdMs < NEW_ROOM_S * 1000 ? Math.min(now, createdMs) : now };
+      this.#agentless.set(room.name, entry);
+      if (now - entry.since < this.#options.pickupTimeoutMs) continue;
+      const dispatches = (await this.#dispatch.listDispatch(room.name).catch(() => [])).filter((d) => d.agentName === this.#options.agentName);
+      if (dispatches.length === 0) continue;
+      // A worker took the job and its agent is on its way (slow on a loaded host): wait for it,
+      // up to a few pickup timeouts. No job, or only failed ones: no worker will come.
+      const taken = dispatches.some((d) => d.state?.jobs.some((j) => j.state && j.state.status <= JS_RUNNING));
+      if (taken && now - entry.since < SLOW_AGENT_FACTOR * this.#options.pickupTimeoutMs) continue;
+      if ((await this.#options.redis.set(fallbackLockKey(room.name), '1', 'EX', 3600, 'NX')) !== 'OK') continue;
+      this.#agentless.delete(room.name);
+      const metadata = entry.metadata ?? dispatches[0]?.metadata;
+      this.#options.log.warn(
+        { event: 'call_without_agent', room: room.name, callId: entry.callId, waitedMs: now - entry.since },
+        'no agent took the call, the supervisor answers it',
+      );
+      const done = this.#options
+        .fallback({ room: room.name, callId: entry.callId, metadata })
+        .catch((error: Error) => this.#options.log.error({ event: 'no_agent_fallback_failed', room: room.name, error: error.message }, 'fallback failed'))
+        .finally(() => this.#fallbacks.delete(done));
+      this.#fallbacks.add(done);
+    }
+    for (const name of this.#agentless.keys()) if (!waiting.has(name)) this.#agentless.delete(name);
   }
 
   async #resume(state: Awaited<ReturnType<CallStateStore['load']>> & object): Promise<boolean> {
@@ -92,6 +157,8 @@ export class CallSupervisor {
     await this.#states.save({ ...state, resumes: state.resumes + 1 });
     const metadata = { ...safeJson(state.metadata), resumeCallId: state.callId };
     await this.#dispatch.createDispatch(state.room, this.#options.agentName, { metadata: JSON.stringify(metadata) });
+    // The wait for the new agent counts from now; if none comes, the caller gets the fallback.
+    this.#agentless.set(state.room, { since: Date.now(), callId: state.callId, metadata: state.metadata });
     log.warn({ event: 'call_redispatched', removedAgents: agents.length, turns: state.turns, resume: state.resumes + 1 }, "the call's agent died, a new one is on its way");
     return true;
   }

@@ -16,6 +16,7 @@ import { readFile, writeFile } from 'node:fs/promises';
 import { LocalTTS, toFrames } from '../providers/local/local-tts.js';
 import { concatSamples, encodeWav, parseWav } from '../providers/local/wav.js';
 import { mintParticipantToken } from '../tokens.js';
+import { TURN_TRACE_TOPIC, turnTraceSchema, type TurnTrace } from '../metrics/turn-trace.js';
 import { AgentAudioMonitor, type SpeechBurst } from './agent-audio-monitor.js';
 import { CallerMicrophone } from './caller-microphone.js';
 
@@ -63,6 +64,8 @@ export interface CallReport {
   turns: TurnReport[];
   transcripts: Transcript[];
   agentStates: { state: string; at: number }[];
+  /** The agent's per-turn stage traces (`voicefleet.turn`), with the caller's ear added. */
+  turnTraces: TurnTrace[];
 }
 
 /**
@@ -77,6 +80,11 @@ export class Caller {
   readonly transcripts: Transcript[] = [];
   readonly agentStates: { state: string; at: number }[] = [];
   readonly turns: TurnReport[] = [];
+  /**
+   * The agent's per-turn latency traces (topic `voicefleet.turn`), each with
+   * `stages.firstAudioAtCallerMs` added from this caller's ear (same machine, same clock).
+   */
+  readonly turnTraces: TurnTrace[] = [];
   readonly #mic: CallerMicrophone;
   readonly #monitor = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
   /** The agent's background track (holding phrases, hold music), heard apart from its voice. */
@@ -146,6 +154,9 @@ export class Caller {
     this.room.registerTextStreamHandler(TRANSCRIPTION_TOPIC, (reader: TextStreamReader) => {
       void this.#collectTranscript(reader);
     });
+    this.room.registerTextStreamHandler(TURN_TRACE_TOPIC, (reader: TextStreamReader) => {
+      void this.#collectTurnTrace(reader);
+    });
   }
 
   async #collectTranscript(reader: TextStreamReader): Promise<void> {
@@ -159,6 +170,29 @@ export class Caller {
     if (!text) return;
     const speaker = attributes['lk.transcribed_track_id'] === this.#micTrackSid ? 'caller' : 'agent';
     this.transcripts.push({ speaker, text, at: openedAt });
+  }
+
+  async #collectTurnTrace(reader: TextStreamReader): Promise<void> {
+    const text = await reader.readAll().catch(() => '');
+    let parsed;
+    try {
+      parsed = turnTraceSchema.safeParse(JSON.parse(text));
+    } catch {
+      return;
+    }
+    if (!parsed.success) return;
+    const trace = parsed.data;
+    const published = trace.stages.firstAudioPublishedMs;
+    if (published !== undefined) {
+      // Bursts are stamped with performance.now(), the trace with the wall clock; the offset is
+      // taken now rather than from timeOrigin, which drifts from Date.now() in long runs.
+      const wallAtZero = Date.now() - performance.now();
+      // The first burst heard once the frame was published (a little margin for the level detector's frame).
+      const publishedAt = trace.speechEndedAt + published - wallAtZero - 20;
+      const heard = this.#monitor.bursts.find((b) => b.startedAt >= publishedAt);
+      if (heard) trace.stages.firstAudioAtCallerMs = Math.round(heard.startedAt + wallAtZero - trace.speechEndedAt);
+    }
+    this.turnTraces.push(trace);
   }
 
   /** Waits for the agent's first words; returns them with the join-to-audio latency. */
@@ -266,6 +300,7 @@ export class Caller {
       turns: this.turns,
       transcripts: this.transcripts,
       agentStates: this.agentStates,
+      turnTraces: this.turnTraces,
     };
   }
 

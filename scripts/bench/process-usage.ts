@@ -1,0 +1,89 @@
+import { readdirSync, readFileSync } from 'node:fs';
+
+/** Linux reports CPU time in clock ticks and RSS in pages; both are fixed on x86-64 Debian. */
+const TICKS_PER_SECOND = 100;
+const PAGE_BYTES = 4096;
+
+interface GroupReading {
+  cpuSeconds: number;
+  rssBytes: number;
+  processes: number;
+}
+
+/** CPU time and resident memory of every process in one process group, read from /proc. */
+export function readProcessGroup(pgid: number): GroupReading {
+  let ticks = 0;
+  let pages = 0;
+  let processes = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      // Fields after the parenthesised command name: state ppid pgrp ... utime(11) stime(12) ... rss(21).
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      if (Number(fields[2]) !== pgid) continue;
+      ticks += Number(fields[11]) + Number(fields[12]);
+      pages += Number(fields[21]);
+      processes += 1;
+    } catch {
+      // exited while we looked
+    }
+  }
+  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: pages * PAGE_BYTES, processes };
+}
+
+/** Busy and total jiffies of the whole machine (/proc/stat), for its load over a window. */
+function readMachineCpu(): { busy: number; total: number } {
+  const line = readFileSync('/proc/stat', 'utf8').split('\n')[0]!;
+  const values = line.trim().split(/\s+/).slice(1).map(Number);
+  const idle = (values[3] ?? 0) + (values[4] ?? 0);
+  const total = values.reduce((a, b) => a + b, 0);
+  return { busy: total - idle, total };
+}
+
+export interface UsageSummary {
+  /** CPU cores the group used on average over the window (1 = one core busy). */
+  cpuCores: number;
+  /** Highest resident memory of the group seen, MiB. */
+  peakRssMiB: number;
+  /** Fraction of the whole machine's CPU busy over the window (every process, not only ours). */
+  machineLoad: number;
+  seconds: number;
+}
+
+/** Samples a process group while a phase of the benchmark runs. */
+export class ProcessGroupSampler {
+  readonly #pgid: number;
+  #timer?: NodeJS.Timeout;
+  #start?: { at: number; cpu: number; machine: { busy: number; total: number } };
+  #peakRss = 0;
+
+  constructor(pgid: number) {
+    this.#pgid = pgid;
+  }
+
+  start(everyMs = 250): void {
+    const reading = readProcessGroup(this.#pgid);
+    this.#start = { at: performance.now(), cpu: reading.cpuSeconds, machine: readMachineCpu() };
+    this.#peakRss = reading.rssBytes;
+    this.#timer = setInterval(() => {
+      this.#peakRss = Math.max(this.#peakRss, readProcessGroup(this.#pgid).rssBytes);
+    }, everyMs);
+  }
+
+  stop(): UsageSummary {
+    clearInterval(this.#timer);
+    const start = this.#start;
+    if (!start) throw new Error('ProcessGroupSampler.stop() before start()');
+    const end = readProcessGroup(this.#pgid);
+    const machine = readMachineCpu();
+    const seconds = (performance.now() - start.at) / 1000;
+    this.#peakRss = Math.max(this.#peakRss, end.rssBytes);
+    return {
+      cpuCores: (end.cpuSeconds - start.cpu) / seconds,
+      peakRssMiB: this.#peakRss / 2 ** 20,
+      machineLoad: (machine.busy - start.machine.busy) / Math.max(1, machine.total - start.machine.total),
+      seconds,
+    };
+  }
+}

@@ -1,0 +1,93 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pino } from 'pino';
+import { describe, expect, it } from 'vitest';
+import { loadConfig } from '../config.js';
+import { deploymentsFileSchema } from '../deployments.js';
+import { keepSessionRecording, openingWords, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
+import { LocalRecordingStore } from './local-recording-store.js';
+import { decodeStereo, ffmpegPath, levels } from './recording-audio.js';
+
+const silentLog = pino({ level: 'silent' });
+
+/** Stereo 16 kHz PCM: a 440 Hz tone on the left for [0, 1) s, on the right for [1.5, 2.5) s. */
+function syntheticCall(): Buffer {
+  const rate = 16000;
+  const frames = rate * 3;
+  const pcm = Buffer.alloc(frames * 4);
+  for (let i = 0; i < frames; i++) {
+    const t = i / rate;
+    const tone = Math.round(8000 * Math.sin(2 * Math.PI * 440 * t));
+    pcm.writeInt16LE(t < 1 ? tone : 0, i * 4);
+    pcm.writeInt16LE(t >= 1.5 && t < 2.5 ? tone : 0, i * 4 + 2);
+  }
+  return pcm;
+}
+
+describe('call recording', () => {
+  it('opens a recorded call with the consent announcement, and no other call', () => {
+    const greeting = 'Thank you for calling.';
+    expect(openingWords({ greeting, recording: true, consent: 'This call is recorded.', resumed: false })).toBe('This call is recorded. Thank you for calling.');
+    expect(openingWords({ greeting, recording: false, consent: 'This call is recorded.', resumed: false })).toBe(greeting);
+    expect(openingWords({ greeting, recording: true, consent: '', resumed: false })).toBe(greeting);
+    expect(openingWords({ greeting, recording: true, consent: 'This call is recorded.', resumed: true })).toBe(greeting);
+  });
+
+  it("takes the deployment's recording settings over the fleet's", () => {
+    const fleet = { VOICEFLEET_RECORDING: 'on', VOICEFLEET_RECORDING_CONSENT: 'Fleet notice.' } as const;
+    expect(recordingPolicy(fleet, {})).toEqual({ enabled: true, consent: 'Fleet notice.' });
+    expect(recordingPolicy(fleet, { recording: { enabled: false } })).toEqual({ enabled: false, consent: 'Fleet notice.' });
+    expect(recordingPolicy({ ...fleet, VOICEFLEET_RECORDING: 'off' }, { recording: { enabled: true, consent: '' } })).toEqual({ enabled: true, consent: '' });
+    expect(sessionRecordOption({ enabled: true, consent: '' })).toEqual({ audio: true, traces: false, logs: false, transcript: false });
+    expect(sessionRecordOption({ enabled: false, consent: '' })).toBe(false);
+    expect(sessionRecordOption({ enabled: true, consent: '' }, { enableRedaction: true })).toMatchObject({ audio: true, transcript: true });
+  });
+
+  it('lets a deployment set its own recording and consent, and nothing else under recording', () => {
+    const file = JSON.parse(readFileSync('config/deployments.json', 'utf8'));
+    const id = file.default as string;
+    file.deployments[id].recording = { enabled: true, consent: 'Calls are recorded.' };
+    const parsed = deploymentsFileSchema.parse(file);
+    expect(recordingPolicy({ VOICEFLEET_RECORDING: 'off', VOICEFLEET_RECORDING_CONSENT: '' }, parsed.deployments[id]!)).toEqual({ enabled: true, consent: 'Calls are recorded.' });
+    file.deployments[id].recording = { enabled: true, retention: 5 };
+    expect(deploymentsFileSchema.safeParse(file).success).toBe(false);
+  });
+
+  it('names the recording key that is wrong', () => {
+    expect(loadConfig({}).VOICEFLEET_RECORDING).toBe('off');
+    expect(() => loadConfig({ VOICEFLEET_RECORDING: 'yes' })).toThrow(/VOICEFLEET_RECORDING:/);
+    expect(() => loadConfig({ VOICEFLEET_RECORDING_RETENTION_DAYS: '0' })).toThrow(/VOICEFLEET_RECORDING_RETENTION_DAYS:/);
+    expect(() => loadConfig({ VOICEFLEET_RECORDING_CONSENT: 'x'.repeat(501) })).toThrow(/VOICEFLEET_RECORDING_CONSENT:/);
+  });
+
+  it("moves the framework's session recording into the store, and reports a missing one", async () => {
+    const sessionDirectory = mkdtempSync(join(tmpdir(), 'voicefleet-session-'));
+    const store = new LocalRecordingStore(mkdtempSync(join(tmpdir(), 'voicefleet-recordings-')));
+    expect(await keepSessionRecording({ store, callId: 'AJ_none', sessionDirectory, log: silentLog })).toBeUndefined();
+    writeFileSync(join(sessionDirectory, SESSION_AUDIO_FILE), 'OggS-not-really');
+    const uri = await keepSessionRecording({ store, callId: 'AJ_kept', sessionDirectory, log: silentLog });
+    expect(uri).toBe(store.uriFor('AJ_kept', 'audio/ogg'));
+    expect(existsSync(join(sessionDirectory, SESSION_AUDIO_FILE))).toBe(false);
+    expect((await store.list()).map((r) => [r.callId, r.bytes, r.contentType])).toEqual([['AJ_kept', 15, 'audio/ogg']]);
+  });
+
+  it('decodes a stereo Ogg-Opus file into its two channels, each where its sound was', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'voicefleet-decode-'));
+    const raw = join(dir, 'call.pcm');
+    const ogg = join(dir, 'call.ogg');
+    writeFileSync(raw, syntheticCall());
+    // Encoded as the framework's recorder does: s16le stereo in, libopus in Ogg out (48 kHz).
+    execFileSync(ffmpegPath(), ['-v', 'error', '-f', 's16le', '-ar', '16000', '-ac', '2', '-i', raw, '-c:a', 'libopus', '-ar', '48000', ogg]);
+    const pcm = await decodeStereo(ogg);
+    expect(pcm.channels).toBe(2);
+    expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(3, 1);
+    const left = levels(pcm.left, pcm.sampleRate, 250);
+    const right = levels(pcm.right, pcm.sampleRate, 250);
+    // 250 ms windows: left sounds in windows 0-3, right in 6-9; each is quiet where the other sounds.
+    for (const w of [1, 2]) expect([left[w]! > 0.1, right[w]! < 0.01]).toEqual([true, true]);
+    for (const w of [7, 8]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
+    expect(Math.max(left[11]!, right[11]!)).toBeLessThan(0.01);
+  });
+});

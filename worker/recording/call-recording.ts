@@ -1,0 +1,82 @@
+import { createReadStream } from 'node:fs';
+import { rm, stat } from 'node:fs/promises';
+import { join } from 'node:path';
+import type { voice } from '@livekit/agents';
+import type { Logger } from 'pino';
+import type { Config } from '../config.js';
+import { LocalRecordingStore } from './local-recording-store.js';
+import type { RecordingStore } from './recording-store.js';
+
+type RecordOption = NonNullable<Parameters<voice.AgentSession['start']>[0]['record']>;
+
+/**
+ * The framework's session recorder (RecorderIO) writes the call as stereo Ogg-Opus, left the
+ * caller's audio as the session heard it, right what the agent played (cut where it was
+ * interrupted), both on one wall clock, streamed through ffmpeg to the job's session folder.
+ * Only audio: traces, logs and transcripts stay here (they would go to LiveKit Cloud only).
+ */
+export const SESSION_AUDIO_ONLY = { audio: true, traces: false, logs: false, transcript: false } as const satisfies RecordOption;
+
+/** What the framework names the recording in the job's session directory. */
+export const SESSION_AUDIO_FILE = 'audio.ogg';
+
+export function createRecordingStore(config: Pick<Config, 'VOICEFLEET_RECORDINGS_DIR'>): RecordingStore {
+  return new LocalRecordingStore(config.VOICEFLEET_RECORDINGS_DIR);
+}
+
+/**
+ * `record` for AgentSession.start: the recorder on, or every recording category off. A job with
+ * LiveKit Cloud redaction on must also upload the transcript with the audio (the framework refuses
+ * to start the session otherwise), and Cloud then redacts both.
+ */
+export function sessionRecordOption(policy: RecordingPolicy, job: { enableRedaction?: boolean } = {}): RecordOption {
+  if (!policy.enabled) return false;
+  return job.enableRedaction ? { ...SESSION_AUDIO_ONLY, transcript: true } : SESSION_AUDIO_ONLY;
+}
+
+/** The words a recorded call opens with: the consent announcement, then the greeting. */
+export function openingWords(args: { greeting: string; recording: boolean; consent: string; resumed: boolean }): string {
+  // A resumed call was announced when it started; its recording is a new file all the same.
+  if (!args.recording || args.consent === '' || args.resumed) return args.greeting;
+  return `${args.consent} ${args.greeting}`;
+}
+
+/**
+ * Moves the finished session recording into the store; its uri for the call record, or
+ * undefined when there is none (recording off, the session never started, an empty file).
+ */
+export async function keepSessionRecording(args: { store: RecordingStore; callId: string; sessionDirectory: string; log: Logger }): Promise<string | undefined> {
+  const path = join(args.sessionDirectory, SESSION_AUDIO_FILE);
+  const found = await stat(path).catch(() => undefined);
+  if (!found || found.size === 0) {
+    args.log.warn({ event: 'recording_missing' }, 'call recording not found after the session');
+    return undefined;
+  }
+  try {
+    const saved = await args.store.save(args.callId, createReadStream(path), { contentType: 'audio/ogg' });
+    args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind }, 'call recording saved');
+    return saved.uri;
+  } catch (error) {
+    args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
+    return undefined;
+  } finally {
+    await rm(path, { force: true }).catch(() => undefined);
+  }
+}
+
+export interface RecordingPolicy {
+  enabled: boolean;
+  /** Said first on a recorded call; empty for none. */
+  consent: string;
+}
+
+/** The deployment's own recording settings, else the fleet's (VOICEFLEET_RECORDING*). */
+export function recordingPolicy(
+  config: Pick<Config, 'VOICEFLEET_RECORDING' | 'VOICEFLEET_RECORDING_CONSENT'>,
+  deployment: { recording?: { enabled?: boolean; consent?: string } },
+): RecordingPolicy {
+  return {
+    enabled: deployment.recording?.enabled ?? config.VOICEFLEET_RECORDING === 'on',
+    consent: deployment.recording?.consent ?? config.VOICEFLEET_RECORDING_CONSENT,
+  };
+}
