@@ -123,16 +123,17 @@ export class CrmSyncWorker {
     if (!job) return;
     const final = error instanceof UnrecoverableError || error.name === 'UnrecoverableError' || job.attemptsMade >= (job.opts.attempts ?? 1);
     if (!final) return;
+    // The failed set keeps the job too; the dead-letter queue is where operators look. The line
+    // saying it moved comes once it has, so whoever reads the log finds it there.
+    await this.#deadLetters
+      .add('dead-call-record', { jobId: job.id, reason: error.message, attempts: job.attemptsMade, record: job.data as unknown }, { jobId: job.id, removeOnComplete: false })
+      .catch((e: Error) => this.#options.log.error({ event: 'dead_letter_failed', error: e.message }, 'could not record the dead letter'));
     this.#options.log.error(
       { event: 'crm_dead_letter', jobId: job.id, attempts: job.attemptsMade, reason: error.message },
       'call record moved to the dead letters',
     );
     const callId = (job.data as { callId?: unknown }).callId;
     if (typeof callId === 'string') await this.#history.delivery(callId, 'dead_lettered', job.attemptsMade, error.message).catch(() => undefined);
-    // The failed set keeps the job too; the dead-letter queue is where operators look.
-    await this.#deadLetters
-      .add('dead-call-record', { jobId: job.id, reason: error.message, attempts: job.attemptsMade, record: job.data as unknown }, { jobId: job.id, removeOnComplete: false })
-      .catch((e: Error) => this.#options.log.error({ event: 'dead_letter_failed', error: e.message }, 'could not record the dead letter'));
   }
 
   /** Outbox replay, then the sweep for calls whose worker died. Safe to run any time. */
