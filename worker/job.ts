@@ -287,7 +287,7 @@ export default defineAgent({
           log.warn({ event: 'call_handed_over', reason }, 'worker stopping with the caller on the line, call handed to the supervisor');
           return;
         }
-        void leaseStopped.then(() => states.ended(callContext.callId)).catch(() => undefined);
+        void leaseStopped.then(() => states.ended(callContext.callId, resumed?.resumes ?? 0)).catch(() => undefined);
         const outcome = recorder.finish(reason);
         metrics.report({ kind: 'call_ended', disposition: outcome.disposition });
         const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, log }) : undefined;

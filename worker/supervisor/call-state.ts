@@ -34,6 +34,24 @@ type SavedItem = z.infer<typeof savedItemSchema>;
 const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
 export const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
 const STATE_TTL_S = 3600;
+/** KEYS[1] the state; ARGV the new state, its resume number, the TTL in seconds. */
+const SAVE_UNLESS_SUPERSEDED = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, saved = pcall(cjson.decode, cur)
+  if ok and type(saved) == 'table' and tonumber(saved.resumes) and tonumber(saved.resumes) > tonumber(ARGV[2]) then return 0 end
+end
+redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
+return 1`;
+/** KEYS[1] the state, KEYS[2] the alive lease; ARGV[1] the ending agent's resume number. */
+const END_UNLESS_SUPERSEDED = `
+local cur = redis.call('GET', KEYS[1])
+if cur then
+  local ok, saved = pcall(cjson.decode, cur)
+  if ok and type(saved) == 'table' and tonumber(saved.resumes) and tonumber(saved.resumes) > tonumber(ARGV[1]) then return 0 end
+end
+redis.call('DEL', KEYS[1], KEYS[2])
+return 1`;
 /** Kept short: a resumed call is only as quick as this lease is to run out. */
 export const ALIVE_LEASE_MS = 3000;
 /** How many items of the transcript a resumed agent gets: enough for any workflow's steps. */
@@ -42,8 +60,14 @@ const MAX_ITEMS = 80;
 export class CallStateStore {
   constructor(private readonly redis: Redis) {}
 
-  async save(state: SavedCallState): Promise<void> {
-    await this.redis.set(stateKey(state.callId), JSON.stringify(state), 'EX', STATE_TTL_S);
+  /**
+   * Writes the state unless a later agent owns the call: the supervisor bumps `resumes` when it
+   * gives the call to a new agent, and the agent it replaced may still be saving (a stalled job,
+   * not a dead one). Returns whether it was written.
+   */
+  async save(state: SavedCallState): Promise<boolean> {
+    const written = await this.redis.eval(SAVE_UNLESS_SUPERSEDED, 1, stateKey(state.callId), JSON.stringify(state), state.resumes, STATE_TTL_S);
+    return written === 1;
   }
 
   async load(callId: string): Promise<SavedCallState | undefined> {
@@ -74,9 +98,12 @@ export class CallStateStore {
     await this.redis.del(aliveKey(callId));
   }
 
-  /** The call ended normally: nothing to resume. */
-  async ended(callId: string): Promise<void> {
-    await this.redis.del(stateKey(callId), aliveKey(callId));
+  /**
+   * The call ended for the agent of resume number `resumes`: nothing to resume. An agent the
+   * supervisor already replaced deletes nothing, or its successor would find no state.
+   */
+  async ended(callId: string, resumes: number): Promise<void> {
+    await this.redis.eval(END_UNLESS_SUPERSEDED, 2, stateKey(callId), aliveKey(callId), resumes);
   }
 }
 

@@ -1,0 +1,65 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Redis } from 'ioredis';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
+import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { aliveKey, CallStateStore, type SavedCallState } from './call-state.js';
+
+/** Who owns a live call's state once the supervisor has given the call to a new agent. */
+describe('CallStateStore', () => {
+  let server: ManagedProcess;
+  let redis: Redis;
+  let dir: string;
+  let n = 0;
+  const state = (resumes: number, turns: number): SavedCallState => ({
+    callId: `call-${n}`,
+    room: `room-${n}`,
+    workflow: 'booking',
+    metadata: '{}',
+    items: [{ type: 'message', role: 'assistant', text: `turn ${turns}` }],
+    turns,
+    resumes,
+    savedAt: new Date().toISOString(),
+  });
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'voicefleet-state-'));
+    const port = await freePort();
+    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
+    redis = new Redis(`redis://127.0.0.1:${port}`);
+  }, 30_000);
+
+  afterAll(async () => {
+    redis?.disconnect();
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('keeps the state the supervisor handed on when the replaced agent ends its session', async () => {
+    n += 1;
+    const store = new CallStateStore(redis);
+    expect(await store.save(state(0, 3))).toBe(true);
+    // The supervisor gives the call to a new agent, which renews its own lease.
+    expect(await store.save(state(1, 3))).toBe(true);
+    await store.alive(`call-${n}`);
+    // The replaced agent was only stalled: its late save and its clean-up must not touch the call.
+    expect(await store.save(state(0, 4))).toBe(false);
+    await store.ended(`call-${n}`, 0);
+    const kept = await store.load(`call-${n}`);
+    expect(kept?.resumes).toBe(1);
+    expect(kept?.turns).toBe(3);
+    expect(await redis.exists(aliveKey(`call-${n}`))).toBe(1);
+  });
+
+  it("deletes the state and lease when the call's current agent ends it", async () => {
+    n += 1;
+    const store = new CallStateStore(redis);
+    await store.save(state(1, 2));
+    await store.alive(`call-${n}`);
+    await store.ended(`call-${n}`, 1);
+    expect(await store.load(`call-${n}`)).toBeUndefined();
+    expect(await redis.exists(aliveKey(`call-${n}`))).toBe(0);
+  });
+});
