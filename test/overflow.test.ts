@@ -63,10 +63,11 @@ describe('callers beyond the fleet capacity wait on hold, in order', () => {
 
       const second = await call();
       callers.push(second);
-      const secondHeld = await second.waitForBackgroundAudio(10_000);
+      // Waits as long as the bound below allows, so a slow start fails on the bound, with its figure.
+      const secondHeld = await second.waitForBackgroundAudio(15_000);
       const third = await call();
       callers.push(third);
-      const thirdHeld = await third.waitForBackgroundAudio(10_000);
+      const thirdHeld = await third.waitForBackgroundAudio(15_000);
       // Held callers hear the queue soon after joining, and no agent yet. (A generous bound: with
       // other test files on two cores, a job process can take seconds to start.)
       expect(secondHeld.startedAt - second.joinedAt).toBeLessThan(15_000);
