@@ -1,29 +1,20 @@
-import type { Queue } from 'bullmq';
 import { build } from 'esbuild';
 import express from 'express';
-import type { Redis } from 'ioredis';
 import { readFile } from 'node:fs/promises';
 import type { Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { consoleApi } from './console-api.js';
-import type { RecordingSource } from './recording-route.js';
+import { consoleApi, type ConsoleApiOptions } from './console-api.js';
 import { ConsoleSessions } from './session-auth.js';
 
 const WEB_DIR = join(dirname(fileURLToPath(import.meta.url)), 'web');
 
-export interface ConsoleServerOptions {
+/** The API's options, but the server makes the login sessions from the password. */
+export interface ConsoleServerOptions extends Omit<ConsoleApiOptions, 'sessions'> {
   host: string;
   port: number;
   password: string;
-  redis: Redis;
-  /** `url` is what the browser connects to; `httpUrl` is the server API the console calls. */
-  livekit: { url: string; httpUrl: string; apiKey: string; apiSecret: string };
-  agentName: string;
-  queues: Readonly<Record<string, Queue>>;
-  queueBoardUrl?: string;
-  recordings?: RecordingSource;
 }
 
 /**
@@ -31,6 +22,7 @@ export interface ConsoleServerOptions {
  * so it is never stale and never on disk) and its JSON API, all behind the console login.
  */
 export async function startConsole(options: ConsoleServerOptions): Promise<{ server: Server; port: number; close: () => Promise<void> }> {
+  const { host, port, password, ...apiOptions } = options;
   const [bundle, page] = await Promise.all([bundleWeb(), readFile(join(WEB_DIR, 'index.html'), 'utf8')]);
   const app = express();
   app.disable('x-powered-by');
@@ -42,18 +34,10 @@ export async function startConsole(options: ConsoleServerOptions): Promise<{ ser
   app.get('/console.js', (_req, res) => void res.type('js').set('cache-control', 'no-store').send(bundle));
   app.use(
     '/api',
-    consoleApi({
-      sessions: new ConsoleSessions(options.password),
-      redis: options.redis,
-      livekit: options.livekit,
-      agentName: options.agentName,
-      queues: options.queues,
-      queueBoardUrl: options.queueBoardUrl,
-      recordings: options.recordings,
-    }),
+    consoleApi({ ...apiOptions, sessions: new ConsoleSessions(password) }),
   );
   const server = await new Promise<Server>((resolve, reject) => {
-    const s = app.listen(options.port, options.host, (error?: Error) => (error ? reject(error) : resolve(s)));
+    const s = app.listen(port, host, (error?: Error) => (error ? reject(error) : resolve(s)));
   });
   return {
     server,

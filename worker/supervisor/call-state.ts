@@ -34,22 +34,19 @@ type SavedItem = z.infer<typeof savedItemSchema>;
 const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
 export const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
 const STATE_TTL_S = 3600;
-/** KEYS[1] the state; ARGV the new state, its resume number, the TTL in seconds. */
-const SAVE_UNLESS_SUPERSEDED = `
-local cur = redis.call('GET', KEYS[1])
-if cur then
-  local ok, saved = pcall(cjson.decode, cur)
-  if ok and type(saved) == 'table' and tonumber(saved.resumes) and tonumber(saved.resumes) > tonumber(ARGV[2]) then return 0 end
-end
-redis.call('SET', KEYS[1], ARGV[1], 'EX', ARGV[3])
-return 1`;
-/** KEYS[1] the state, KEYS[2] the alive lease; ARGV[1] the ending agent's resume number. */
-const END_UNLESS_SUPERSEDED = `
+/** Returns 0 when KEYS[1] holds the state of a later agent than ARGV[1]'s resume number. */
+const UNLESS_SUPERSEDED = `
 local cur = redis.call('GET', KEYS[1])
 if cur then
   local ok, saved = pcall(cjson.decode, cur)
   if ok and type(saved) == 'table' and tonumber(saved.resumes) and tonumber(saved.resumes) > tonumber(ARGV[1]) then return 0 end
-end
+end`;
+/** KEYS[1] the state; ARGV the resume number, the new state, the TTL in seconds. */
+const SAVE_UNLESS_SUPERSEDED = `${UNLESS_SUPERSEDED}
+redis.call('SET', KEYS[1], ARGV[2], 'EX', ARGV[3])
+return 1`;
+/** KEYS[1] the state, KEYS[2] the alive lease; ARGV[1] the ending agent's resume number. */
+const END_UNLESS_SUPERSEDED = `${UNLESS_SUPERSEDED}
 redis.call('DEL', KEYS[1], KEYS[2])
 return 1`;
 /** Kept short: a resumed call is only as quick as this lease is to run out. */
@@ -66,7 +63,7 @@ export class CallStateStore {
    * not a dead one). Returns whether it was written.
    */
   async save(state: SavedCallState): Promise<boolean> {
-    const written = await this.redis.eval(SAVE_UNLESS_SUPERSEDED, 1, stateKey(state.callId), JSON.stringify(state), state.resumes, STATE_TTL_S);
+    const written = await this.redis.eval(SAVE_UNLESS_SUPERSEDED, 1, stateKey(state.callId), state.resumes, JSON.stringify(state), STATE_TTL_S);
     return written === 1;
   }
 
