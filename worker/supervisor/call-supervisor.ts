@@ -21,6 +21,17 @@ export interface CallSupervisorOptions {
   fallback: (call: { room: string; callId?: string; metadata?: string }) => Promise<unknown>;
 }
 
+interface AgentlessRoom {
+  since: number;
+  /** Set for a call the supervisor re-dispatched: */
+  callId?: string;
+  metadata?: string;
+  /** the supervisor's own dispatch, the only one whose job counts as an agent on its way; */
+  dispatchId?: string;
+  /** and the dead agents it removed, which the room may list for a moment yet. */
+  removed?: ReadonlySet<string>;
+}
+
 const lockKey = (callId: string) => `voicefleet:call-resume-lock:${callId}`;
 const fallbackLockKey = (room: string) => `voicefleet:call-fallback-lock:${room}`;
 /** A room younger than this counts its wait from its creation (the caller's arrival). */
@@ -49,7 +60,7 @@ export class CallSupervisor {
   #timer?: NodeJS.Timeout;
   #running: Promise<void> = Promise.resolve();
   /** Rooms with a caller and no agent: since when (ms since epoch), and the call if it was resumed. */
-  readonly #agentless = new Map<string, { since: number; callId?: string; metadata?: string }>();
+  readonly #agentless = new Map<string, AgentlessRoom>();
   readonly #fallbacks = new Set<Promise<unknown>>();
   /** Until then no call is taken for dead: Redis was away, and jobs have yet to renew their leases. */
   #graceUntil = 0;
@@ -112,15 +123,19 @@ export class CallSupervisor {
     for (const room of rooms) {
       // The room list's participant count lags (0 with a caller in the room): ask each room.
       const participants = await this.#rooms.listParticipants(room.name).catch(() => []);
-      const hasAgent = participants.some((p) => p.kind === (ParticipantKind.AGENT as number));
+      const known = this.#agentless.get(room.name);
+      const hasAgent = participants.some((p) => p.kind === (ParticipantKind.AGENT as number) && !known?.removed?.has(p.identity));
       if (hasAgent || !participants.some((p) => p.kind !== (ParticipantKind.AGENT as number))) continue;
       waiting.add(room.name);
       const createdMs = Number(room.creationTime) * 1000;
-      const entry = this.#agentless.get(room.name) ?? { since: now - createdMs < NEW_ROOM_S * 1000 ? Math.min(now, createdMs) : now };
+      const entry = known ?? { since: now - createdMs < NEW_ROOM_S * 1000 ? Math.min(now, createdMs) : now };
       this.#agentless.set(room.name, entry);
       if (now - entry.since < this.#options.pickupTimeoutMs) continue;
-      const dispatches = (await this.#dispatch.listDispatch(room.name).catch(() => [])).filter((d) => d.agentName === this.#options.agentName);
-      if (dispatches.length === 0) continue;
+      const ours = (await this.#dispatch.listDispatch(room.name).catch(() => [])).filter((d) => d.agentName === this.#options.agentName);
+      if (ours.length === 0 && !entry.callId) continue;
+      // The dead agent's job may still read as running long after its worker died: for a
+      // re-dispatched call only the supervisor's own dispatch says whether an agent is coming.
+      const dispatches = entry.dispatchId ? ours.filter((d) => d.id === entry.dispatchId) : ours;
       // A worker took the job and its agent is on its way (slow on a loaded host): wait for it,
       // up to a few pickup timeouts. No job, or only failed ones: no worker will come.
       const taken = dispatches.some((d) => d.state?.jobs.some((j) => j.state && j.state.status <= JS_RUNNING));
@@ -156,9 +171,15 @@ export class CallSupervisor {
     for (const agent of agents) await this.#rooms.removeParticipant(state.room, agent.identity).catch(() => undefined);
     await this.#states.save({ ...state, resumes: state.resumes + 1 });
     const metadata = { ...safeJson(state.metadata), resumeCallId: state.callId };
-    await this.#dispatch.createDispatch(state.room, this.#options.agentName, { metadata: JSON.stringify(metadata) });
+    const dispatch = await this.#dispatch.createDispatch(state.room, this.#options.agentName, { metadata: JSON.stringify(metadata) });
     // The wait for the new agent counts from now; if none comes, the caller gets the fallback.
-    this.#agentless.set(state.room, { since: Date.now(), callId: state.callId, metadata: state.metadata });
+    this.#agentless.set(state.room, {
+      since: Date.now(),
+      callId: state.callId,
+      metadata: state.metadata,
+      dispatchId: dispatch.id,
+      removed: new Set(agents.map((a) => a.identity)),
+    });
     log.warn({ event: 'call_redispatched', removedAgents: agents.length, turns: state.turns, resume: state.resumes + 1 }, "the call's agent died, a new one is on its way");
     return true;
   }
