@@ -3,8 +3,7 @@ import { defineConfig } from 'vitest/config';
 export default defineConfig({
   test: {
     include: ['agents/**/*.test.ts', 'worker/**/*.test.ts', 'scripts/**/*.test.ts', 'test/**/*.test.ts'],
-    // The drain tests fail today (issue 7, left open): they run on their own with `npm run test:drain`.
-    exclude: ['**/node_modules/**', ...(process.env.VOICEFLEET_TEST_DRAIN ? [] : ['test/drain.test.ts'])],
+    exclude: ['**/node_modules/**'],
     // Integration suites share one livekit-server and Redis; running files one at a time keeps
     // them from contending for the 2 cores this project is sized for.
     fileParallelism: false,

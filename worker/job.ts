@@ -255,7 +255,7 @@ export default defineAgent({
     // The alive lease's thread starts now, so it is up and renewing before the call has saved
     // state for the supervisor to act on; a loaded host takes seconds to start a thread.
     const alive: { lease?: AliveLease; handedOver?: Promise<void> } = {
-      lease: AliveLease.start(config.REDIS_URL, callContext.callId, ALIVE_RENEW_MS, () => void states.alive(callContext.callId).catch(() => undefined)),
+      lease: AliveLease.start(config.REDIS_URL, callContext.callId, ALIVE_RENEW_MS, (leaseMs) => void states.alive(callContext.callId, leaseMs).catch(() => undefined)),
     };
     ctx.addShutdownCallback(async () => {
       await alive.lease?.stop();
@@ -362,7 +362,6 @@ export default defineAgent({
     });
     session.on(voice.AgentSessionEventTypes.FunctionToolsExecuted, saveState);
     saveState();
-    void states.alive(callContext.callId).catch(() => undefined);
 
     if (config.VOICEFLEET_DEAD_AIR_BUDGET_MS > 0) {
       new DeadAirFiller(session, background, holdingPhrase, {

@@ -8,7 +8,10 @@ const E = voice.AgentSessionEventTypes;
 /** Stands in for AgentSession: the ladder only listens to its events and asks it to speak. */
 class FakeSession extends EventEmitter {
   said: string[] = [];
-  say(text: string) {
+  /** What the call's history got: the prompts, never the agent's own context. */
+  history = { items: [] as unknown[], insert: (item: unknown) => void this.history.items.push(item) };
+  say(text: string, options: { addToChatCtx: boolean }) {
+    expect(options.addToChatCtx).toBe(false);
     this.said.push(text);
     return { waitForPlayout: async () => undefined };
   }
@@ -54,6 +57,7 @@ describe('SilenceLadder', () => {
     session.agent('listening');
     await vi.advanceTimersByTimeAsync(8000);
     expect(session.said).toEqual(['still there?', 'can you hear me?', 'goodbye']);
+    expect(session.history.items.map((m) => (m as { textContent?: string }).textContent)).toEqual(['still there?', 'can you hear me?', 'goodbye']);
     expect(hangUps).toBe(1);
   });
 

@@ -1,4 +1,4 @@
-import { voice } from '@livekit/agents';
+import { llm, voice } from '@livekit/agents';
 
 export interface SilencePrompts {
   /** Said in turn after each stretch of caller silence. */
@@ -27,13 +27,19 @@ export interface LadderSession {
   readonly agentState?: string;
   on: voice.AgentSession['on'];
   off: voice.AgentSession['off'];
-  say(text: string): { waitForPlayout(): Promise<unknown> };
+  say(text: string, options: { addToChatCtx: boolean }): { waitForPlayout(): Promise<unknown> };
+  readonly history: { insert(item: llm.ChatItem): void };
 }
 
 /**
  * Caller silence handling: a reprompt, then another, then a polite goodbye and hang-up. The
  * clock runs only while the agent listens (never while it speaks, thinks or runs a tool), and
  * any words from the caller put the ladder back to its first rung.
+ *
+ * A prompt is an aside, not a step of the conversation: it goes into the call's history (the
+ * record and transcript keep it) but not into the agent's context, so the workflow still reads
+ * its own last question as pending ("the first one" still picks a slot after "Are you still
+ * there?"), and a call resumed on another worker repeats that question, not the prompt.
  */
 export class SilenceLadder {
   readonly #session: LadderSession;
@@ -115,12 +121,18 @@ export class SilenceLadder {
     this.#rung += 1;
     if (rung < reprompts.length) {
       this.#options.onRung?.(rung + 1, 'reprompt');
-      this.#session.say(reprompts[rung]!);
+      void this.#aside(reprompts[rung]!);
       return;
     }
     this.#options.onRung?.(rung + 1, 'goodbye');
     this.#ended = true;
-    await this.#session.say(goodbye).waitForPlayout();
+    await this.#aside(goodbye);
     await this.#options.hangUp();
+  }
+
+  async #aside(text: string): Promise<void> {
+    const createdAt = Date.now();
+    await this.#session.say(text, { addToChatCtx: false }).waitForPlayout();
+    this.#session.history.insert(llm.ChatMessage.create({ role: 'assistant', content: [text], createdAt }));
   }
 }

@@ -12,7 +12,9 @@ export interface StackAddress {
  * between steps and then check the call carried on from where it was.
  */
 export class BookingCall {
+  /** The first time offered, and all of them. */
   offered?: string;
+  times: string[] = [];
 
   private constructor(readonly caller: Caller) {}
 
@@ -36,7 +38,8 @@ export class BookingCall {
     await this.caller.say("I'd like to book an appointment");
     const offer = await this.caller.waitForAgentTranscript('Which would you like?', timeoutMs, since);
     await this.caller.waitForAgentToFinish(timeoutMs);
-    this.offered = offer.text.match(/I have (.+?)(?:,| or )/)![1]!;
+    this.times = offer.text.match(/I have (.+?)\. Which would you like\?/)![1]!.split(/, | or /);
+    this.offered = this.times[0]!;
     return this.offered;
   }
 
@@ -47,10 +50,14 @@ export class BookingCall {
     return apology;
   }
 
-  /** Takes the first time and confirms; resolves with the agent's confirmation of the booking. */
-  async book(timeoutMs = 30_000): Promise<string> {
-    const choice = await this.caller.turn('the first one', timeoutMs);
-    if (this.offered && choice.agentTranscript !== `To confirm: ${this.offered}. Shall I book it?`) {
+  /**
+   * Takes the first time offered (or the second: callers booking at once in one calendar must not
+   * pick the same) and confirms; resolves with the agent's confirmation of the booking.
+   */
+  async book(timeoutMs = 30_000, pick: 'first' | 'second' = 'first'): Promise<string> {
+    const choice = await this.caller.turn(`the ${pick} one`, timeoutMs);
+    const picked = this.times[pick === 'first' ? 0 : 1];
+    if (picked && choice.agentTranscript !== `To confirm: ${picked}. Shall I book it?`) {
       throw new Error(`unexpected read-back: "${choice.agentTranscript}"`);
     }
     const confirmed = await this.caller.turn('yes please', timeoutMs);

@@ -5,8 +5,8 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
 import { freePort, startRedis } from '../../scripts/fleet/servers.js';
 import { connectRedis } from '../queues/redis.js';
-import { AliveLease } from './alive-lease.js';
-import { aliveKey } from './call-state.js';
+import { AliveLease, STARTING_LEASE_MS } from './alive-lease.js';
+import { ALIVE_LEASE_MS, aliveKey } from './call-state.js';
 
 describe('AliveLease', () => {
   let redis: ManagedProcess;
@@ -45,4 +45,29 @@ describe('AliveLease', () => {
       client.disconnect();
     }
   }, 30_000);
+
+  it('renews from the event loop too, so the lease holds before the thread is up', async () => {
+    const client = connectRedis(url, 'producer');
+    let loopRenewals = 0;
+    try {
+      const leases: number[] = [];
+      const lease = AliveLease.start(url, 'call-2', 200, (leaseMs) => {
+        loopRenewals += 1;
+        leases.push(leaseMs);
+      });
+      // At once, before any thread could have connected to Redis, and with the long lease.
+      expect(leases).toEqual([STARTING_LEASE_MS]);
+      await new Promise((r) => setTimeout(r, 1500));
+      expect(loopRenewals).toBeGreaterThanOrEqual(5);
+      // Once the thread renews, the loop's lease is the normal one, so a death is seen soon.
+      expect(leases.at(-1)).toBe(ALIVE_LEASE_MS);
+      expect(await client.pttl(aliveKey('call-2'))).toBeLessThanOrEqual(ALIVE_LEASE_MS);
+      await lease.stop();
+      const stoppedAt = loopRenewals;
+      await new Promise((r) => setTimeout(r, 500));
+      expect(loopRenewals).toBe(stoppedAt);
+    } finally {
+      client.disconnect();
+    }
+  });
 });

@@ -75,8 +75,8 @@ export class CallStateStore {
   }
 
   /** The call's job is alive for another lease. */
-  async alive(callId: string): Promise<void> {
-    await this.redis.set(aliveKey(callId), '1', 'PX', ALIVE_LEASE_MS);
+  async alive(callId: string, leaseMs = ALIVE_LEASE_MS): Promise<void> {
+    await this.redis.set(aliveKey(callId), '1', 'PX', leaseMs);
   }
 
   async isAlive(callIds: readonly string[]): Promise<boolean[]> {

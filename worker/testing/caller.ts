@@ -357,8 +357,9 @@ export class Caller {
         .filter((t) => t.speaker === 'agent' && t.at >= since)
         .map((t) => t.text)
         .join(' ');
-    // A segment's text arrives whole when the segment has finished playing.
-    const deadline = performance.now() + 5000;
+    // A segment's text arrives whole when the segment has finished playing; on a loaded host
+    // (workers starting beside live calls) that has trailed the audio by more than 5 s.
+    const deadline = performance.now() + 10_000;
     while (!collect() && performance.now() < deadline) await sleep(50);
     return collect();
   }
