@@ -113,6 +113,8 @@ describe('operator console', () => {
     for (const body of bodies) expect(body).not.toContain(stack.apiSecret);
     const fleet = JSON.parse(bodies[5]!);
     expect(fleet).toMatchObject({ redis: 'up', livekit: { status: 'up' } });
+    // The worker is on no call yet and is listed all the same, from its heartbeat.
+    expect(fleet.workers).toEqual([expect.objectContaining({ pid: worker.pid, liveCalls: 0, talking: 0, draining: false })]);
   });
 
   it('talks to an agent from Chromium and shows transcripts, states, the waterfall, the live call and its history', async () => {

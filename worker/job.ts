@@ -138,6 +138,8 @@ export default defineAgent({
       const tracing = startTracing({ endpoint: config.OTEL_EXPORTER_OTLP_ENDPOINT, serviceName: 'voicefleet-agent', attributes: { 'voicefleet.call_id': callContext.callId } });
       ctx.addShutdownCallback(() => tracing.flush().catch(() => undefined));
     }
+    // The worker's heartbeat names it by the id livekit-server gave it, which only jobs are told.
+    if (ctx.workerId) metrics.report({ kind: 'worker', livekitWorkerId: ctx.workerId });
     if (!callContext.metadataValid) {
       baseLog.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
     }

@@ -5,11 +5,13 @@ import { fileURLToPath } from 'node:url';
 import { describeProviders } from './config.js';
 import { FULL_LOAD, WorkerCapacity } from './capacity.js';
 import { Deployments, DeploymentsError } from './deployments.js';
+import { WorkerHeartbeat } from './fleet/worker-heartbeat.js';
 import { createLogger } from './log.js';
 import { MetricsHub } from './metrics/metrics-hub.js';
 import { createWorkerMetrics } from './metrics/worker-metrics.js';
 import { publishScrapeTarget } from './telemetry/scrape-target.js';
 import { loadConfigOrExit } from './process-startup.js';
+import { connectRedis } from './queues/redis.js';
 
 /**
  * The agent worker process: registers with livekit-server under an explicit agent name and runs
@@ -54,9 +56,20 @@ function main(): void {
   const ownFile = fileURLToPath(import.meta.url);
   const jobFile = fileURLToPath(new URL(`./job${extname(ownFile)}`, import.meta.url));
 
-  process.once('SIGTERM', () =>
-    log.info({ event: 'worker_draining', drainTimeoutMs: config.VOICEFLEET_DRAIN_TIMEOUT_MS }, 'worker draining: no new calls, running calls finish'),
-  );
+  // The operator console lists workers from these beats, idle ones too (worker/fleet/).
+  const redis = connectRedis(config.REDIS_URL, 'producer');
+  // A Redis restart only delays a beat; the job processes report their own Redis trouble.
+  redis.on('error', (error: Error) => log.debug({ event: 'redis_unavailable', error: error.message }, 'redis unavailable'));
+  const heartbeat = new WorkerHeartbeat(redis, {
+    agentName: config.VOICEFLEET_AGENT_NAME,
+    maxCalls: config.VOICEFLEET_MAX_CALLS_PER_WORKER,
+    load: () => hub.load(),
+  }).start();
+
+  process.once('SIGTERM', () => {
+    heartbeat.draining();
+    log.info({ event: 'worker_draining', drainTimeoutMs: config.VOICEFLEET_DRAIN_TIMEOUT_MS }, 'worker draining: no new calls, running calls finish');
+  });
   const capacity = new WorkerCapacity({ talking: config.VOICEFLEET_MAX_CALLS_PER_WORKER, holding: config.VOICEFLEET_MAX_HELD_CALLS_PER_WORKER });
   cli.runApp(
     new ServerOptions({

@@ -54,8 +54,23 @@ export const historySchema = z.object({ calls: z.array(historyItemSchema) });
 export const fleetHealthSchema = z.object({
   redis: z.enum(['up', 'down']),
   livekit: z.object({ status: z.enum(['up', 'down']), rooms: z.number().optional() }),
-  /** Agent workers seen on live calls (their LiveKit worker ids). */
-  workers: z.array(z.object({ id: z.string(), liveCalls: z.number() })),
+  /**
+   * Agent workers: those that beat lately (worker/fleet/worker-heartbeat.ts), idle or not, by
+   * LiveKit worker id once known; and any a live call names that did not beat (no load shown).
+   */
+  workers: z.array(
+    z.object({
+      id: z.string(),
+      liveCalls: z.number(),
+      host: z.string().optional(),
+      pid: z.number().optional(),
+      talking: z.number().optional(),
+      holding: z.number().optional(),
+      maxCalls: z.number().optional(),
+      draining: z.boolean().optional(),
+      beatAt: z.string().optional(),
+    }),
+  ),
   queues: z.record(z.string(), z.record(z.string(), z.number())),
   queueBoardUrl: z.string().optional(),
 });

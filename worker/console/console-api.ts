@@ -7,6 +7,7 @@ import type { z } from 'zod';
 import { WORKFLOW_NAMES } from '../../agents/workflows.js';
 import { CallRegistry } from '../queues/call-registry.js';
 import { CallStateStore } from '../supervisor/call-state.js';
+import { liveWorkers, type WorkerBeat } from '../fleet/worker-heartbeat.js';
 import { mintParticipantToken } from '../tokens.js';
 import {
   fleetHealthSchema,
@@ -14,6 +15,7 @@ import {
   liveCallsSchema,
   roomTicketSchema,
   sessionInfoSchema,
+  type FleetHealth,
   type HistoryItem,
   type LiveCallView,
 } from './api-types.js';
@@ -93,18 +95,17 @@ export function consoleApi(options: ConsoleApiOptions): express.Router {
   }
 
   api.get('/fleet', async (_req, res) => {
-    const [redisUp, livekitRooms, queues, live] = await Promise.all([
+    const [redisUp, livekitRooms, queues, live, beats] = await Promise.all([
       redis.ping().then(() => true, () => false),
       rooms.listRooms().then((r) => r.length, () => undefined),
       queueCounts(options.queues),
       liveCalls(registry, states, undefined).catch(() => []),
+      liveWorkers(redis).catch(() => []),
     ]);
-    const workers = new Map<string, number>();
-    for (const call of live) if (call.worker) workers.set(call.worker, (workers.get(call.worker) ?? 0) + 1);
     send(res, fleetHealthSchema, {
       redis: redisUp ? 'up' : 'down',
       livekit: livekitRooms === undefined ? { status: 'down' } : { status: 'up', rooms: livekitRooms },
-      workers: [...workers].map(([id, liveCalls]) => ({ id, liveCalls })),
+      workers: fleetWorkers(beats, live),
       queues,
       queueBoardUrl: options.queueBoardUrl,
     });
@@ -183,4 +184,21 @@ async function historyItem(entry: HistoryEntry, recordings: RecordingSource | un
     delivery: entry.delivery,
     hasRecording: recordings ? await hasRecording(recordings, r.callId) : false,
   };
+}
+
+/**
+ * The fleet's workers: every one that beat lately, idle ones too, with the calls the registry
+ * has on it; and any worker a live call names that did not beat (its Redis writes failing, or an
+ * older build), so no call is on a worker the console does not show.
+ */
+export function fleetWorkers(beats: readonly WorkerBeat[], live: readonly { worker?: string }[]): FleetHealth['workers'] {
+  const callsOn = new Map<string, number>();
+  for (const call of live) if (call.worker) callsOn.set(call.worker, (callsOn.get(call.worker) ?? 0) + 1);
+  const listed = beats.map((b) => {
+    const id = b.livekitWorkerId ?? b.key;
+    const liveCalls = callsOn.get(id) ?? 0;
+    callsOn.delete(id);
+    return { id, host: b.host, pid: b.pid, liveCalls, talking: b.talking, holding: b.holding, maxCalls: b.maxCalls, draining: b.draining, beatAt: b.beatAt };
+  });
+  return [...listed, ...[...callsOn].map(([id, liveCalls]) => ({ id, liveCalls }))];
 }

@@ -3,6 +3,7 @@ import { createServer as createSocketServer, type Server as SocketServer, type S
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import type { Logger } from 'pino';
+import type { WorkerLoad } from '../fleet/worker-heartbeat.js';
 import { TURN_STAGES, type CallActivity, type MetricEvent, type WorkerMetrics } from './worker-metrics.js';
 
 /**
@@ -17,6 +18,7 @@ export class MetricsHub {
   readonly #activity = new Map<Socket, CallActivity | undefined>();
   #sockets?: SocketServer;
   #http?: HttpServer;
+  #livekitWorkerId?: string;
 
   constructor(metrics: WorkerMetrics, log: Logger) {
     this.#metrics = metrics;
@@ -41,6 +43,13 @@ export class MetricsHub {
     await new Promise<void>((resolve, reject) => this.#http!.once('error', reject).listen(options.port, options.host, resolve));
     const address = this.#http.address();
     return { port: typeof address === 'object' && address ? address.port : options.port };
+  }
+
+  /** What the worker is doing now, from its job processes' reports (for its heartbeat). */
+  load(): WorkerLoad {
+    const counts = { holding: 0, talking: 0 };
+    for (const activity of this.#activity.values()) if (activity) counts[activity] += 1;
+    return { ...counts, jobProcesses: this.#activity.size, livekitWorkerId: this.#livekitWorkerId };
   }
 
   async close(): Promise<void> {
@@ -94,6 +103,9 @@ export class MetricsHub {
         break;
       case 'hold':
         m.holdSeconds.observe({ result: label(event.result) }, event.seconds);
+        break;
+      case 'worker':
+        if (typeof event.livekitWorkerId === 'string' && event.livekitWorkerId) this.#livekitWorkerId = label(event.livekitWorkerId);
         break;
     }
   }

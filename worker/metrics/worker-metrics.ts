@@ -54,4 +54,6 @@ export type MetricEvent =
   | { kind: 'fallback'; provider: string }
   | { kind: 'error'; source: string }
   | { kind: 'dead_air' }
-  | { kind: 'hold'; result: string; seconds: number };
+  | { kind: 'hold'; result: string; seconds: number }
+  /** A job names the LiveKit worker id its worker registered under (the worker's own loop never learns it). */
+  | { kind: 'worker'; livekitWorkerId: string };

@@ -117,7 +117,25 @@ export function renderFleet(f: FleetHealth): void {
       ' LiveKit ', el('span', { className: `pill ${f.livekit.status}`, text: f.livekit.status, attrs: { 'data-health': 'livekit' } }),
       ` rooms ${f.livekit.rooms ?? '-'}`,
     ]),
-    el('p', { text: `Workers on live calls: ${f.workers.map((w) => `${w.id} (${w.liveCalls})`).join(', ') || 'none'}` }),
+    f.workers.length === 0
+      ? el('p', { text: 'No worker is up.' })
+      : el('table', {}, [
+          el('thead', {}, [el('tr', {}, ['worker', 'host', 'calls', 'held', 'slots', 'state'].map((h) => el('th', { text: h })))]),
+          el(
+            'tbody',
+            {},
+            f.workers.map((w) =>
+              el('tr', { attrs: { 'data-worker': w.id } }, [
+                el('td', { text: w.id }),
+                el('td', { text: w.host ? `${w.host}:${w.pid ?? ''}` : '-' }),
+                el('td', { text: String(w.talking ?? w.liveCalls) }),
+                el('td', { text: String(w.holding ?? '-') }),
+                el('td', { text: String(w.maxCalls ?? '-') }),
+                el('td', {}, [el('span', { className: `pill ${w.draining ? 'down' : 'up'}`, text: w.draining ? 'draining' : w.maxCalls === undefined ? 'no beat' : 'up' })]),
+              ]),
+            ),
+          ),
+        ]),
     el('table', {}, [el('thead', {}, [el('tr', {}, ['queue', 'waiting', 'active', 'delayed', 'failed', 'done'].map((h) => el('th', { text: h })))]), el('tbody', {}, queues)]),
   );
 }

@@ -1,0 +1,63 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
+import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { fleetWorkers } from '../console/console-api.js';
+import { connectRedis } from '../queues/redis.js';
+import { liveWorkers, WorkerHeartbeat } from './worker-heartbeat.js';
+
+describe('WorkerHeartbeat', () => {
+  let server: ManagedProcess;
+  let url: string;
+  let dir: string;
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'voicefleet-beat-'));
+    const port = await freePort();
+    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
+    url = `redis://127.0.0.1:${port}`;
+  });
+
+  afterAll(async () => {
+    await server?.stop();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('lists idle and busy workers, says when one drains, and forgets one that stopped', async () => {
+    const redis = connectRedis(url, 'producer');
+    await new Promise((resolve) => redis.once('ready', resolve));
+    try {
+      let load = { talking: 0, holding: 0, jobProcesses: 1 } as { talking: number; holding: number; jobProcesses: number; livekitWorkerId?: string };
+      const idle = new WorkerHeartbeat(redis, { agentName: 'a', maxCalls: 2, load: () => ({ talking: 0, holding: 0, jobProcesses: 1 }), pid: 101 });
+      const busy = new WorkerHeartbeat(redis, { agentName: 'a', maxCalls: 2, load: () => load, pid: 102 });
+      await idle.beat();
+      await busy.beat();
+      await redis.set('voicefleet:worker:garbage', 'not json');
+      expect((await liveWorkers(redis)).map((b) => [b.pid, b.talking, b.draining])).toEqual([
+        [101, 0, false],
+        [102, 0, false],
+      ]);
+
+      // A call names the LiveKit worker id; the console matches live calls to it.
+      load = { talking: 1, holding: 1, jobProcesses: 2, livekitWorkerId: 'AW_busy' };
+      await busy.beat();
+      busy.draining();
+      await new Promise((r) => setTimeout(r, 100));
+      const beats = await liveWorkers(redis);
+      const listed = fleetWorkers(beats, [{ worker: 'AW_busy' }, { worker: 'AW_unknown' }, {}]);
+      expect(listed).toEqual([
+        expect.objectContaining({ pid: 101, liveCalls: 0, draining: false, maxCalls: 2 }),
+        expect.objectContaining({ id: 'AW_busy', pid: 102, liveCalls: 1, talking: 1, holding: 1, draining: true }),
+        { id: 'AW_unknown', liveCalls: 1 },
+      ]);
+
+      await idle.stop();
+      expect((await liveWorkers(redis)).map((b) => b.pid)).toEqual([102]);
+      expect(await redis.ttl(`voicefleet:worker:${beats[1]!.key}`)).toBeGreaterThan(0);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});
