@@ -27,6 +27,8 @@ export async function latencySuite(stack: TestStack, options: LatencySuiteOption
   try {
     const levels = [...new Set([...options.sweep, options.calls])].sort((a, b) => a - b);
     const runs = await runLatency({ stack, providers, levels, turns: options.turns, peers: options.peers });
+    // The STT endpoint's own measurements come back when it stops.
+    await providers.close();
     const endpointing = sessionTurnHandling(false).endpointing as { minDelay: number };
     const result = latencyReport({
       runs,
@@ -34,7 +36,7 @@ export async function latencySuite(stack: TestStack, options: LatencySuiteOption
       providersDescription: providers.describe(),
       turns: options.turns,
       headlineCalls: options.calls,
-      sttFinalMs: providers.stt?.sttDelaysMs ?? [],
+      sttFinalMs: providers.sttDelaysMs,
       endpointingMs: { voicefleet: Math.max(loadConfig().VOICEFLEET_VAD_MIN_SILENCE_MS, endpointing.minDelay), stock: STOCK_ENDPOINTING_MS },
       durationS: (performance.now() - startedAt) / 1000,
     });

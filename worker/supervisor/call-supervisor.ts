@@ -72,6 +72,11 @@ export class CallSupervisor {
     const { httpUrl, apiKey, apiSecret } = options.livekit;
     this.#rooms = new RoomServiceClient(httpUrl, apiKey, apiSecret);
     this.#dispatch = new AgentDispatchClient(httpUrl, apiKey, apiSecret);
+    // A connection that queues commands while Redis is away never fails a check, and the first
+    // check after Redis is back would find every lease lapsed: each (re)connect starts a grace.
+    options.redis.on('ready', () => {
+      this.#graceUntil = Date.now() + LEASE_GRACE_MS;
+    });
   }
 
   start(): void {
@@ -96,6 +101,8 @@ export class CallSupervisor {
     const live = await this.#registry.live();
     if (Date.now() < this.#graceUntil) return [];
     const alive = await this.#states.isAlive(live);
+    // Redis came back while these were queued: the leases have yet to be renewed.
+    if (Date.now() < this.#graceUntil) return [];
     const resumed: string[] = [];
     for (const [i, callId] of live.entries()) {
       if (alive[i]) continue;
