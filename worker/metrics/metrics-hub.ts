@@ -111,11 +111,10 @@ export class MetricsHub {
   }
 
   #refreshGauges(): void {
-    const counts = { holding: 0, talking: 0 };
-    for (const activity of this.#activity.values()) if (activity) counts[activity] += 1;
-    this.#metrics.activeCalls.set({ activity: 'holding' }, counts.holding);
-    this.#metrics.activeCalls.set({ activity: 'talking' }, counts.talking);
-    this.#metrics.jobs.set(counts.holding + counts.talking);
+    const { holding, talking } = this.load();
+    this.#metrics.activeCalls.set({ activity: 'holding' }, holding);
+    this.#metrics.activeCalls.set({ activity: 'talking' }, talking);
+    this.#metrics.jobs.set(holding + talking);
   }
 }
 
