@@ -4,7 +4,8 @@ import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { ParticipantKind } from '@livekit/rtc-node';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { RESUME_APOLOGY } from '../agents/workflow/phrases.js';
+import { NO_AGENT_APOLOGY, RESUME_APOLOGY } from '../agents/workflow/phrases.js';
+import type { CallRecord } from '../worker/crm/call-record.js';
 import { Caller } from '../worker/testing/caller.js';
 import { BookingCall } from './support/booking-call.js';
 import { freePort, startTestStack, type TestStack } from './support/servers.js';
@@ -57,6 +58,17 @@ describe('call recovery', () => {
     } catch {
       // already exited
     }
+  };
+  /** The call record the CRM got for a room (the file CRM: one delivered record per line). */
+  const crmRecordsFor = (room: string): CallRecord[] =>
+    readFileSync(join(dir, 'crm.jsonl'), { encoding: 'utf8', flag: 'a+' })
+      .split('\n')
+      .filter(Boolean)
+      .map((line) => (JSON.parse(line) as { record: CallRecord }).record)
+      .filter((record) => record.room === room);
+  const deliveredRecord = async (room: string): Promise<CallRecord> => {
+    await crmSync.waitForEvent('crm_delivered', 20_000, () => crmRecordsFor(room).length > 0);
+    return crmRecordsFor(room)[0]!;
   };
   const diagnose = (error: unknown) => {
     for (const [i, w] of workers.entries()) console.log(`worker ${i}:\n${w.tail(20)}`);
@@ -112,6 +124,11 @@ describe('call recovery', () => {
       await caller.waitForDisconnect(20_000);
       const saved = readdirSync(join(dir, 'recordings'));
       expect(saved.some((f) => f.endsWith('.wav') && f.includes(caller.roomName))).toBe(true);
+      // The CRM hears of the call and its message like any other call's.
+      const record = await deliveredRecord(caller.roomName);
+      expect(record).toMatchObject({ source: 'supervisor', endReason: 'no_agent', direction: 'web', outcome: { disposition: 'voicemail_left' } });
+      expect(record.recording?.uri).toContain(caller.roomName);
+      expect(record.durationMs).toBeGreaterThan(5000);
       console.log(`no worker: join -> fallback heard ${Math.round(fallbackMs)} ms`);
     } catch (error) {
       diagnose(error);
@@ -176,6 +193,12 @@ describe('call recovery', () => {
       // The caller left no message: the box closes after its limit and the call ends.
       await crmSync.waitForEvent('no_agent_call_ended', 60_000, (l) => l.room === call.room);
       await call.caller.waitForDisconnect(20_000);
+      // The call's record is the supervisor's, with what the dead agent had said.
+      const record = await deliveredRecord(call.room);
+      expect(record).toMatchObject({ source: 'supervisor', endReason: 'agent_lost', outcome: { disposition: 'voicemail_left', workflows: ['booking'] } });
+      const agentSaid = record.transcript.filter((t) => t.role === 'agent').map((t) => t.text);
+      expect(agentSaid.some((text) => text.includes('Which would you like?'))).toBe(true);
+      expect(agentSaid.at(-1)).toBe(NO_AGENT_APOLOGY);
     } catch (error) {
       diagnose(error);
     } finally {

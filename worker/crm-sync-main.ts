@@ -80,6 +80,7 @@ async function main(): Promise<void> {
     livekit: { wsUrl: config.LIVEKIT_URL, httpUrl: livekitApiUrl(config), apiKey: config.LIVEKIT_API_KEY, apiSecret: config.LIVEKIT_API_SECRET },
     deployments: Deployments.load(config.VOICEFLEET_DEPLOYMENTS_FILE),
     calls,
+    records: { queue: worker.queue, redis: webhookRedis, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR) },
     dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
     voicemail: { dir: config.VOICEFLEET_RECORDINGS_DIR, maxMs: config.VOICEFLEET_VOICEMAIL_MAX_MS },
     log,

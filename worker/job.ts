@@ -52,7 +52,6 @@ const DEAD_AIR_MIN_THINKING_MS = 200;
 const ALIVE_RENEW_MS = 1000;
 /** How often a held caller's place in line is checked. */
 const HOLD_POLL_MS = 500;
-const NO_TURNS: CallStats = { turns: 0, endOfTurnMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [] };
 
 /** Aborts when the caller leaves the room (hangs up) or the room goes away. */
 function callerHangUpSignal(ctx: JobContext, identity: string): AbortSignal {
@@ -195,7 +194,7 @@ export default defineAgent({
             endReason: ended.reason,
             outcome: ended.outcome,
             history: ended.history ?? [],
-            stats: ended.stats ?? NO_TURNS,
+            stats: ended.stats,
             recording,
           }),
         ))

@@ -19,9 +19,11 @@ export function buildCallRecord(args: {
   endReason: string;
   outcome: CallOutcome;
   history: readonly llm.ChatItem[];
-  stats: CallStats;
+  /** The session's turn measurements; a call no agent answered has none. */
+  stats?: CallStats;
   /** Where the call's audio is kept (a voicemail), as a URI. */
   recording?: string;
+  source?: CallRecord['source'];
 }): CallRecord {
   const transcript = args.history.flatMap((item) =>
     item.type === 'message' && (item.role === 'user' || item.role === 'assistant') && item.textContent
@@ -41,17 +43,19 @@ export function buildCallRecord(args: {
     endedAt: args.endedAt.toISOString(),
     durationMs: Math.max(0, args.endedAt.getTime() - args.startedAt.getTime()),
     endReason: args.endReason.slice(0, 64),
-    source: 'worker',
+    source: args.source ?? 'worker',
     outcome: args.outcome,
     summary: summarize(args.outcome, args.businessName),
     transcript: transcript.slice(-500),
     recording: args.recording ? { uri: args.recording } : null,
-    latency: {
-      turns: args.stats.turns,
-      ...spread('endOfTurnMs', args.stats.endOfTurnMs),
-      ...spread('llmFirstTokenMs', args.stats.llmFirstTokenMs),
-      ...spread('ttsFirstAudioMs', args.stats.ttsFirstAudioMs),
-    },
+    latency: args.stats
+      ? {
+          turns: args.stats.turns,
+          ...spread('endOfTurnMs', args.stats.endOfTurnMs),
+          ...spread('llmFirstTokenMs', args.stats.llmFirstTokenMs),
+          ...spread('ttsFirstAudioMs', args.stats.ttsFirstAudioMs),
+        }
+      : { turns: 0 },
   };
 }
 

@@ -39,6 +39,16 @@ export class CallRecordKeeper {
     this.#heartbeat.unref();
   }
 
+  /**
+   * Someone else keeps this call's books from now on (an agent took over the call the supervisor
+   * was answering): no record from here, no more heartbeats. The live entry stays unless
+   * `endLive`: the new keeper may already have registered the same call id.
+   */
+  async leave(options: { endLive: boolean }): Promise<void> {
+    clearInterval(this.#heartbeat);
+    if (options.endLive) await this.#registry.ended(this.#callId).catch(() => undefined);
+  }
+
   /** Idempotent: the first record wins; later calls return the same promise. */
   finish(record: CallRecord): Promise<void> {
     this.#finished ??= (async () => {

@@ -20,8 +20,11 @@ export const callRecordSchema = z
     endedAt: z.iso.datetime(),
     durationMs: z.number().int().nonnegative(),
     endReason: z.string().max(64),
-    /** Who produced the record: the worker at call end, or the sweep for a call whose worker died. */
-    source: z.enum(['worker', 'sweep']),
+    /**
+     * Who produced the record: the worker at call end, the sweep for a call whose worker died, or
+     * the supervisor for a call no agent took (it answered with an apology and the overflow path).
+     */
+    source: z.enum(['worker', 'sweep', 'supervisor']),
     outcome: callOutcomeSchema,
     summary: z.string().max(1000),
     transcript: z.array(z.object({ role: z.enum(['caller', 'agent']), text: z.string().max(2000) })).max(500),

@@ -1,28 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
-import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { fleetWorkers } from '../console/console-api.js';
 import { connectRedis } from '../queues/redis.js';
 import { liveWorkers, WorkerHeartbeat } from './worker-heartbeat.js';
 
 describe('WorkerHeartbeat', () => {
-  let server: ManagedProcess;
+  let server: TestRedis;
   let url: string;
-  let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'voicefleet-beat-'));
-    const port = await freePort();
-    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
-    url = `redis://127.0.0.1:${port}`;
+    server = await startTestRedis('beat');
+    url = server.url;
   });
 
   afterAll(async () => {
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('lists idle and busy workers, says when one drains, and forgets one that stopped', async () => {

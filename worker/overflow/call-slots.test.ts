@@ -1,31 +1,23 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
-import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { CallSlots } from './call-slots.js';
 
 /** The conversation-slot semaphore and its waiting line, on a real redis-server. */
 describe('CallSlots', () => {
-  let server: ManagedProcess;
+  let server: TestRedis;
   let redis: Redis;
-  let dir: string;
   let n = 0;
   const pool = (limit: number, leaseMs = 30_000) => new CallSlots(redis, { pool: `test-${++n}`, limit, leaseMs });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'voicefleet-slots-'));
-    const port = await freePort();
-    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
-    redis = new Redis(`redis://127.0.0.1:${port}`);
+    server = await startTestRedis('slots');
+    redis = new Redis(server.url);
   }, 30_000);
 
   afterAll(async () => {
     redis?.disconnect();
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('grants exactly `limit` slots, however many calls ask at once', async () => {

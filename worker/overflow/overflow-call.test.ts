@@ -7,8 +7,8 @@ import { Queue } from 'bullmq';
 import { Redis } from 'ioredis';
 import pino from 'pino';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
-import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { freePort } from '../../scripts/fleet/servers.js';
+import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { type Deployment, Deployments } from '../deployments.js';
 import { CALLS_QUEUE } from '../dialer/dialer.js';
 import { connectRedis } from '../queues/redis.js';
@@ -31,19 +31,19 @@ class CountingPlayer {
  * audio side (hold music, voicemail recording) is covered end to end in test/overflow.test.ts.
  */
 describe('reachAnAgent', () => {
-  let server: ManagedProcess;
+  let server: TestRedis;
   let redis: Redis;
   let calls: Queue;
-  let dir: string;
   let url: string;
+  /** Voicemail boxes. */
+  let dir: string;
   let n = 0;
   const acme = Deployments.load('config/deployments.json').get('acme-dental')!;
 
   beforeAll(async () => {
+    server = await startTestRedis('overflow-unit');
+    url = server.url;
     dir = mkdtempSync(join(tmpdir(), 'voicefleet-overflow-unit-'));
-    const port = await freePort();
-    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
-    url = `redis://127.0.0.1:${port}`;
     redis = new Redis(url);
     calls = new Queue(CALLS_QUEUE, { connection: { url } });
   }, 30_000);

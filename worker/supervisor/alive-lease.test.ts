@@ -1,28 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
-import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { connectRedis } from '../queues/redis.js';
 import { AliveLease, STARTING_LEASE_MS } from './alive-lease.js';
 import { ALIVE_LEASE_MS, aliveKey } from './call-state.js';
 
 describe('AliveLease', () => {
-  let redis: ManagedProcess;
+  let redis: TestRedis;
   let url: string;
-  let dir: string;
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'voicefleet-lease-'));
-    const port = await freePort();
-    redis = await startRedis({ port, dataDir: dir, onLine: () => undefined });
-    url = `redis://127.0.0.1:${port}`;
+    redis = await startTestRedis('lease');
+    url = redis.url;
   });
 
   afterAll(async () => {
     await redis?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps the lease alive while the main event loop is blocked, and stops renewing when told', async () => {

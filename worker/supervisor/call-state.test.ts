@@ -1,17 +1,12 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { ManagedProcess } from '../../scripts/fleet/managed-process.js';
-import { freePort, startRedis } from '../../scripts/fleet/servers.js';
+import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { aliveKey, CallStateStore, type SavedCallState } from './call-state.js';
 
 /** Who owns a live call's state once the supervisor has given the call to a new agent. */
 describe('CallStateStore', () => {
-  let server: ManagedProcess;
+  let server: TestRedis;
   let redis: Redis;
-  let dir: string;
   let n = 0;
   const state = (resumes: number, turns: number): SavedCallState => ({
     callId: `call-${n}`,
@@ -25,16 +20,13 @@ describe('CallStateStore', () => {
   });
 
   beforeAll(async () => {
-    dir = mkdtempSync(join(tmpdir(), 'voicefleet-state-'));
-    const port = await freePort();
-    server = await startRedis({ port, dataDir: dir, onLine: () => undefined });
-    redis = new Redis(`redis://127.0.0.1:${port}`);
+    server = await startTestRedis('state');
+    redis = new Redis(server.url);
   }, 30_000);
 
   afterAll(async () => {
     redis?.disconnect();
     await server?.stop();
-    rmSync(dir, { recursive: true, force: true });
   });
 
   it('keeps the state the supervisor handed on when the replaced agent ends its session', async () => {

@@ -18,7 +18,7 @@ export interface CallSupervisorOptions {
   /** A caller with no agent for this long (at arrival, or after a re-dispatch) gets the fallback. */
   pickupTimeoutMs: number;
   /** Speaks to a caller no agent took: apology, then the overflow path (no-agent-fallback.ts). */
-  fallback: (call: { room: string; callId?: string; metadata?: string }) => Promise<unknown>;
+  fallback: (call: { room: string; callId?: string; metadata?: string; arrivedAt?: Date }) => Promise<unknown>;
 }
 
 interface AgentlessRoom {
@@ -110,6 +110,8 @@ export class CallSupervisor {
       // records them if their job is gone.
       const state = await this.#states.load(callId);
       if (!state || state.resumes >= this.#options.maxResumes) continue;
+      // The fallback is speaking to this caller: no agent is dispatched over it.
+      if (await this.#options.redis.exists(fallbackLockKey(state.room))) continue;
       // One supervisor (of several crm-sync processes) acts per call and incident.
       if ((await this.#options.redis.set(lockKey(callId), '1', 'EX', 20, 'NX')) !== 'OK') continue;
       if (await this.#resume(state)) resumed.push(callId);
@@ -155,7 +157,11 @@ export class CallSupervisor {
         'no agent took the call, the supervisor answers it',
       );
       const done = this.#options
-        .fallback({ room: room.name, callId: entry.callId, metadata })
+        .fallback({ room: room.name, callId: entry.callId, metadata, arrivedAt: new Date(createdMs) })
+        .then((end) => {
+          // No end: an agent took the call over from the fallback, and may be resumed in turn.
+          if (end === undefined) return this.#options.redis.del(fallbackLockKey(room.name));
+        })
         .catch((error: Error) => this.#options.log.error({ event: 'no_agent_fallback_failed', room: room.name, error: error.message }, 'fallback failed'))
         .finally(() => this.#fallbacks.delete(done));
       this.#fallbacks.add(done);
