@@ -1,4 +1,7 @@
 import { randomUUID } from 'node:crypto';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { TestStack } from '../../test/support/servers.js';
 import { type LogLine, WorkerProcess } from '../../test/support/worker-process.js';
 import { Caller } from '../../worker/testing/caller.js';
@@ -146,6 +149,12 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
   const usage = sampler?.stop() ?? { cpuCores: NaN, peakRssMiB: NaN, machineLoad: NaN, seconds: 0 };
   await Promise.all(callers.map((c) => c.hangUp().catch(() => undefined)));
   progress(label, total, total);
+  if (failedTurns > 0 || greeted.length < calls) {
+    // The worker's whole log of the level, to find out why: the console gets only its tail.
+    const path = join(mkdtempSync(join(tmpdir(), 'voicefleet-bench-')), `${peer}-x${calls}.jsonl`);
+    writeFileSync(path, worker.lines.slice(firstLine).map((l) => JSON.stringify(l)).join('\n'));
+    console.error(`\n${label}: ${calls - greeted.length} calls not greeted, ${failedTurns} turns failed; worker log: ${path}`);
+  }
 
   return {
     peer,

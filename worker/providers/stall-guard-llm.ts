@@ -1,4 +1,5 @@
 import { APIConnectionError, DEFAULT_API_CONNECT_OPTIONS, llm, type APIConnectOptions } from '@livekit/agents';
+import { providerDeadline } from './provider-deadline.js';
 
 /**
  * Wraps a streaming LLM so that a stream that stops mid-answer fails instead of hanging. The
@@ -87,13 +88,10 @@ class StallGuardStream extends llm.LLMStream {
   }
 
   #nextWithin(iterator: AsyncIterator<llm.ChatChunk>): Promise<IteratorResult<llm.ChatChunk>> {
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<never>((_, reject) => {
-      timer = setTimeout(
-        () => reject(new APIConnectionError({ message: `LLM stream stalled: no data for ${this.#idleTimeoutMs} ms` })),
-        this.#idleTimeoutMs,
-      );
+    const deadline = providerDeadline(this.#idleTimeoutMs);
+    const stalled = deadline.expired.then(() => {
+      throw new APIConnectionError({ message: `LLM stream stalled: no data for ${this.#idleTimeoutMs} ms` });
     });
-    return Promise.race([iterator.next(), stalled]).finally(() => clearTimeout(timer));
+    return Promise.race([iterator.next(), stalled]).finally(() => deadline.cancel());
   }
 }

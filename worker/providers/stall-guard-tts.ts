@@ -1,11 +1,13 @@
 import { APIConnectionError, DEFAULT_API_CONNECT_OPTIONS, tokenize, tts, type APIConnectOptions } from '@livekit/agents';
+import { providerDeadline } from './provider-deadline.js';
 
 /**
  * Wraps a non-streaming cloud TTS so that an answer that does not come fails fast instead of
  * hanging. The framework's TTS FallbackAdapter has no attempt timeout, and the OpenAI plugin
  * waits for the whole response body: an endpoint that accepts the request and then goes quiet
  * would leave the caller in silence for the SDK's timeout (minutes). With the guard, the
- * FallbackAdapter sees a failure after `firstAudioTimeoutMs` and the local TTS speaks instead.
+ * FallbackAdapter sees a failure after `firstAudioTimeoutMs` and the local TTS speaks instead. The
+ * deadline does not count time this process itself was stalled (provider-deadline.ts).
  *
  * It presents itself as a streaming TTS (sentence by sentence, through the framework's
  * StreamAdapter) because the FallbackAdapter wraps each non-streaming provider in a new
@@ -122,21 +124,18 @@ class GuardedChunkedStream extends tts.ChunkedStream {
     const cancel = new AbortController();
     const signal = AbortSignal.any([this.abortSignal, cancel.signal]);
     const inner = withoutStrayRejection(this.#owner.inner.synthesize(this.inputText, { ...DEFAULT_API_CONNECT_OPTIONS, maxRetry: 0 }, signal));
-    let timer: NodeJS.Timeout | undefined;
-    const stalled = new Promise<'stalled'>((resolve) => {
-      timer = setTimeout(() => resolve('stalled'), this.#owner.firstAudioTimeoutMs);
-    });
+    const deadline = providerDeadline(this.#owner.firstAudioTimeoutMs);
     try {
-      const first = await Promise.race([inner.next(), stalled]);
+      const first = await Promise.race([inner.next(), deadline.expired.then(() => 'stalled' as const)]);
       if (first === 'stalled') {
         throw new APIConnectionError({ message: `${this.#owner.label}: no audio within ${this.#owner.firstAudioTimeoutMs} ms` });
       }
-      clearTimeout(timer);
+      deadline.cancel();
       if (first.done) throw new APIConnectionError({ message: `${this.#owner.label}: finished without audio` });
       this.queue.put(first.value);
       for await (const audio of inner) this.queue.put(audio);
     } finally {
-      clearTimeout(timer);
+      deadline.cancel();
       cancel.abort();
       inner.close();
     }
