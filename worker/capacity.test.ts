@@ -44,6 +44,21 @@ describe('WorkerCapacity', () => {
     expect(next.answers).toEqual(['accept']);
   });
 
+  it('counts no job whose call has ended, while its process shuts down', async () => {
+    const ended = new Set<string>();
+    const capacity = new WorkerCapacity({ talking: 1, holding: 0 }, (id) => ended.has(id));
+    expect(await capacity.load(serverWith(['a']))).toBe(1);
+    const refused = request('b');
+    await capacity.admit(refused.req);
+    expect(refused.answers).toEqual(['reject']);
+    // The caller hung up; the job is still among the server's active jobs while it shuts down.
+    ended.add('a');
+    expect(await capacity.load(serverWith(['a']))).toBe(0);
+    const next = request('c');
+    await capacity.admit(next.req);
+    expect(next.answers).toEqual(['accept']);
+  });
+
   it('reports load as the share of all job slots, held calls included', async () => {
     const capacity = new WorkerCapacity({ talking: 2, holding: 2 });
     expect(await capacity.load(serverWith(['a']))).toBe(0.25);

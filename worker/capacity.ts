@@ -10,6 +10,8 @@ const LAUNCH_GRACE_MS = 10_000;
  * A worker's job slots: `talking` calls with an agent plus `holding` callers waiting on hold for
  * one (worker/overflow). Every job counts toward the load, so livekit-server sends a new call to
  * the worker with the fewest; which calls talk and which hold is the slot pool's call, in Redis.
+ * A job whose call has ended counts no more: its process takes seconds to shut down (session
+ * close, call record, recording), and a worker full of finished calls would turn callers away.
  */
 export class WorkerCapacity {
   readonly #jobSlots: number;
@@ -17,8 +19,12 @@ export class WorkerCapacity {
   /** The framework hands the server to the load function only; admission reads it from there. */
   #server?: AgentServer;
 
-  constructor(slots: { talking: number; holding: number }) {
+  readonly #callEnded: (jobId: string) => boolean;
+
+  /** `callEnded` tells a job whose call is over (its process reported it; metrics-hub.ts). */
+  constructor(slots: { talking: number; holding: number }, callEnded: (jobId: string) => boolean = () => false) {
     this.#jobSlots = slots.talking + slots.holding;
+    this.#callEnded = callEnded;
   }
 
   /** The worker's load as the share of its job slots in use (0 idle .. 1 full). */
@@ -45,6 +51,8 @@ export class WorkerCapacity {
     const now = Date.now();
     const running = new Set((this.#server?.activeJobs ?? []).map((job) => job.job.id));
     for (const [id, at] of this.#launching) if (running.has(id) || now - at > LAUNCH_GRACE_MS) this.#launching.delete(id);
-    return running.size + this.#launching.size;
+    let calls = 0;
+    for (const id of running) if (!this.#callEnded(id)) calls += 1;
+    return calls + this.#launching.size;
   }
 }

@@ -236,7 +236,7 @@ export default defineAgent({
     });
     if (reached.overflow) metrics.report({ kind: 'hold', result: reached.overflow.result, seconds: reached.overflow.waitedMs / 1000 });
     if (!reached.answered) {
-      metrics.report({ kind: 'call_ended', disposition: reached.disposition });
+      metrics.report({ kind: 'call_ended', disposition: reached.disposition, jobId: ctx.job.id });
       keepRecord({
         reason: reached.overflow.result,
         outcome: { workflows: [firstWorkflow], disposition: reached.disposition, intents: [], overflow: reached.overflow },
@@ -250,10 +250,16 @@ export default defineAgent({
     // An outbound call holds no slot; renewing and releasing one it never took is harmless.
     metrics.report({ kind: 'activity', activity: 'talking' });
     const renewal = setInterval(() => void slots.renew(callContext.callId).catch(() => undefined), SLOT_LEASE_MS / 3);
-    ctx.addShutdownCallback(async () => {
+    let slotReleased: Promise<void> | undefined;
+    const releaseSlot = () => {
       clearInterval(renewal);
-      await slots.release(callContext.callId).catch(() => undefined);
-    });
+      slotReleased ??= slots.release(callContext.callId).catch(() => undefined);
+      return slotReleased;
+    };
+    // The next caller in line gets the slot the moment this one hangs up: the job's own shutdown
+    // (session close, record, recording) comes seconds later on a busy host.
+    callerGone.addEventListener('abort', () => void releaseSlot(), { once: true });
+    ctx.addShutdownCallback(releaseSlot);
 
     // The alive lease's thread starts now, so it is up and renewing before the call has saved
     // state for the supervisor to act on; a loaded host takes seconds to start a thread.
@@ -292,7 +298,7 @@ export default defineAgent({
         }
         void leaseStopped.then(() => states.ended(callContext.callId, resumed?.resumes ?? 0)).catch(() => undefined);
         const outcome = recorder.finish(reason);
-        metrics.report({ kind: 'call_ended', disposition: outcome.disposition });
+        metrics.report({ kind: 'call_ended', disposition: outcome.disposition, jobId: ctx.job.id });
         const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, log }) : undefined;
         keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats, recording });
       },

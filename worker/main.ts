@@ -70,7 +70,10 @@ function main(): void {
     heartbeat.draining();
     log.info({ event: 'worker_draining', drainTimeoutMs: config.VOICEFLEET_DRAIN_TIMEOUT_MS }, 'worker draining: no new calls, running calls finish');
   });
-  const capacity = new WorkerCapacity({ talking: config.VOICEFLEET_MAX_CALLS_PER_WORKER, holding: config.VOICEFLEET_MAX_HELD_CALLS_PER_WORKER });
+  const capacity = new WorkerCapacity(
+    { talking: config.VOICEFLEET_MAX_CALLS_PER_WORKER, holding: config.VOICEFLEET_MAX_HELD_CALLS_PER_WORKER },
+    (jobId) => hub.callEnded(jobId),
+  );
   cli.runApp(
     new ServerOptions({
       agent: jobFile,

@@ -16,6 +16,8 @@ export class MetricsHub {
   readonly #metrics: WorkerMetrics;
   readonly #log: Logger;
   readonly #activity = new Map<Socket, CallActivity | undefined>();
+  /** Jobs whose call ended while their process shuts down; each leaves with its connection. */
+  readonly #endedJobs = new Map<Socket, string>();
   #sockets?: SocketServer;
   #http?: HttpServer;
   #livekitWorkerId?: string;
@@ -52,6 +54,12 @@ export class MetricsHub {
     return { ...counts, jobProcesses: this.#activity.size, livekitWorkerId: this.#livekitWorkerId };
   }
 
+  /** True once the job's process has reported its call over (it may still be shutting down). */
+  callEnded(jobId: string): boolean {
+    for (const ended of this.#endedJobs.values()) if (ended === jobId) return true;
+    return false;
+  }
+
   async close(): Promise<void> {
     await new Promise((resolve) => this.#http?.close(resolve) ?? resolve(undefined));
     await new Promise((resolve) => this.#sockets?.close(resolve) ?? resolve(undefined));
@@ -71,6 +79,7 @@ export class MetricsHub {
     socket.on('error', () => undefined);
     socket.on('close', () => {
       this.#activity.delete(socket);
+      this.#endedJobs.delete(socket);
       this.#refreshGauges();
     });
   }
@@ -90,6 +99,7 @@ export class MetricsHub {
       case 'call_ended':
         m.callsTotal.inc({ disposition: label(event.disposition) });
         this.#activity.set(socket, undefined);
+        if (typeof event.jobId === 'string') this.#endedJobs.set(socket, event.jobId);
         this.#refreshGauges();
         break;
       case 'fallback':

@@ -50,7 +50,7 @@ export type WorkerMetrics = ReturnType<typeof createWorkerMetrics>;
 export type MetricEvent =
   | { kind: 'stage'; stage: TurnStage; seconds: number }
   | { kind: 'activity'; activity: CallActivity }
-  | { kind: 'call_ended'; disposition: string }
+  | { kind: 'call_ended'; disposition: string; jobId?: string }
   | { kind: 'fallback'; provider: string }
   | { kind: 'error'; source: string }
   | { kind: 'dead_air' }
