@@ -125,9 +125,11 @@ describe('docker-compose.yml', () => {
   it('builds the worker image from files that exist, and runs entry points that exist', () => {
     const dockerfile = read(services.worker!.build!.dockerfile);
     for (const [, source] of dockerfile.matchAll(/^COPY (?!--from)(\S+)/gm)) expect(existsSync(join(root, source!)), source).toBe(true);
+    expect(dockerfile).toMatch(/^RUN node --import tsx scripts\/build\.ts$/m);
     for (const name of ['worker', 'crm-sync', 'dialer']) {
-      const entry = services[name]!.command!.find((part) => part.endsWith('.ts'))!;
-      expect(existsSync(join(root, entry)), entry).toBe(true);
+      // The image runs the compiled tree (scripts/build.ts); its source must exist.
+      const entry = services[name]!.command!.find((part) => part.startsWith('dist/'))!;
+      expect(existsSync(join(root, entry.replace(/^dist\//, '').replace(/\.js$/, '.ts'))), entry).toBe(true);
     }
   });
 });

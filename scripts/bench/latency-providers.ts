@@ -1,6 +1,6 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { createInterface } from 'node:readline';
-import { fileURLToPath } from 'node:url';
+import { compiledEntry } from '../../worker/project-root.js';
 
 /** What each scripted caller says, turn by turn: receptionist questions the engine answers itself. */
 export const CALLER_LINES = ['what are your opening hours', 'where are you located', 'what time do you close'] as const;
@@ -60,7 +60,7 @@ class ProviderStubs {
   }
 
   static async start(): Promise<ProviderStubs> {
-    const child = spawn(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('./provider-stubs-main.ts', import.meta.url))], {
+    const child = spawn(process.execPath, [compiledEntry('scripts/bench/provider-stubs-main.ts')], {
       stdio: ['pipe', 'pipe', 'inherit'],
       env: { ...process.env, NODE_ENV: 'production' },
     });

@@ -10,6 +10,7 @@ import type { ProviderSet } from './latency-providers.js';
 import { latencySuite } from './latency-suite.js';
 import { queuesBench } from './queues.js';
 import { figure, progress, writeResult } from './results.js';
+import { stopChildrenOnSignal } from '../fleet/managed-process.js';
 
 /**
  * `npm run bench`: suites that measure the real local fleet (livekit-server, an agent worker,
@@ -179,6 +180,7 @@ async function providerFailure(stack: TestStack, trials: number): Promise<string
   });
 }
 
+stopChildrenOnSignal();
 main()
   // The callers' rtc-node rooms keep native handles open: exit once the results are written.
   .then(() => process.exit(0))

@@ -11,6 +11,7 @@ import { progress, writeResult } from '../bench/results.js';
 import { ChaosStack } from './chaos-stack.js';
 import { resultsTable, summarise } from './table.js';
 import { bookingThroughFault, jobPidOf, killJob, leftoversOf, noWorkerAtArrival, providerOutage, stockThroughKill, type TrialResult } from './trials.js';
+import { stopChildrenOnSignal } from '../fleet/managed-process.js';
 
 /**
  * `npm run test:chaos`: faults injected into live calls on a real local stack (livekit-server,
@@ -254,6 +255,7 @@ async function waitUntil(probe: () => boolean, timeoutMs: number): Promise<boole
 }
 
 // Native handles (WebRTC, the transpiler's service) would keep the process up after the report.
+stopChildrenOnSignal();
 main().then(
   () => process.exit(process.exitCode ?? 0),
   (error: Error) => {

@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ConfigError, loadConfig, type Config } from '../../worker/config.js';
+import { compiledEntry } from '../../worker/project-root.js';
 import { playgroundAccess } from '../playground-access.js';
 import { DEFAULT_LIVEKIT_PORTS } from './livekit-config.js';
 import { ManagedProcess } from './managed-process.js';
@@ -58,7 +59,7 @@ async function startWorker(index: number, config: Config, livekitUrl: string): P
     new ManagedProcess({
       name,
       command: process.execPath,
-      args: ['--import', 'tsx', join(PROJECT_ROOT, 'worker', 'main.ts'), 'start'],
+      args: [compiledEntry('worker/main.ts'), 'start'],
       cwd: PROJECT_ROOT,
       env: {
         ...process.env,
@@ -88,7 +89,7 @@ async function startCrmSync(redisUrl: string): Promise<ManagedProcess> {
     new ManagedProcess({
       name: 'crm-sync',
       command: process.execPath,
-      args: ['--import', 'tsx', join(PROJECT_ROOT, 'worker', 'crm-sync-main.ts')],
+      args: [compiledEntry('worker/crm-sync-main.ts')],
       cwd: PROJECT_ROOT,
       env: { ...process.env, REDIS_URL: redisUrl },
       onLine: (line) => {

@@ -17,6 +17,8 @@ export interface ManagedProcessOptions {
  * (an agent worker's job processes), and nothing is ever signalled by name.
  */
 export class ManagedProcess {
+  /** Every child not yet exited, so a signalled parent can stop them (stopChildrenOnSignal). */
+  static readonly live = new Set<ManagedProcess>();
   readonly name: string;
   readonly child: ChildProcess;
   readonly exited: Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
@@ -38,6 +40,8 @@ export class ManagedProcess {
       this.child.on('exit', (code, signal) => resolve({ code, signal }));
       this.child.on('error', () => resolve({ code: 127, signal: null }));
     });
+    ManagedProcess.live.add(this);
+    void this.exited.then(() => ManagedProcess.live.delete(this));
   }
 
   get pid(): number | undefined {
@@ -66,6 +70,26 @@ export class ManagedProcess {
     }
     // Grandchildren that ignored SIGTERM must not outlive the fleet.
     signalGroup(pid, 'SIGKILL');
+  }
+}
+
+let stopOnSignalInstalled = false;
+
+/**
+ * Ctrl-C or SIGTERM to a harness (bench, chaos) stops every child it started before it exits.
+ * The children run in process groups of their own, so the terminal's signal never reaches them,
+ * and without this a killed harness left its redis-server and workers running.
+ */
+export function stopChildrenOnSignal(graceMs = 5_000): void {
+  if (stopOnSignalInstalled) return;
+  stopOnSignalInstalled = true;
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+    process.once(signal, () => {
+      process.stderr.write(`\n${signal}: stopping ${ManagedProcess.live.size} child process(es)\n`);
+      void Promise.allSettled([...ManagedProcess.live].map((p) => p.stop(graceMs))).then(() =>
+        process.exit(signal === 'SIGINT' ? 130 : 143),
+      );
+    });
   }
 }
 

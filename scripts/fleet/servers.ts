@@ -1,12 +1,12 @@
 import { mkdirSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../worker/project-root.js';
 import { livekitConfigYaml, type LiveKitPorts } from './livekit-config.js';
 import { ManagedProcess } from './managed-process.js';
 import { httpOk, portInUse, redisPing, waitUntil } from './readiness.js';
 
-export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
+export { PROJECT_ROOT };
 export const LOCAL_BIN = join(PROJECT_ROOT, '.local', 'bin');
 
 type LineSink = (line: string, name: string) => void;

@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { ManagedProcess } from '../../scripts/fleet/managed-process.js';
 import { PROJECT_ROOT } from '../../scripts/fleet/servers.js';
+import { compiledEntry } from '../../worker/project-root.js';
 import { freePort, type TestStack } from './servers.js';
 
 export type LogLine = Record<string, unknown> & { msg?: string; event?: string };
@@ -24,7 +25,7 @@ export class WorkerProcess {
     this.#process = new ManagedProcess({
       name: args[0]!,
       command: process.execPath,
-      args: ['--import', 'tsx', ...args],
+      args: [compiledEntry(args[0]!), ...args.slice(1)],
       cwd: PROJECT_ROOT,
       env: { ...process.env, ...env },
       onLine: (raw) => this.#onLine(raw),

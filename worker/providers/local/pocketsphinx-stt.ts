@@ -2,11 +2,10 @@ import { normalizeLanguage, stt, type APIConnectOptions, type AudioBuffer } from
 import { AudioFrame, AudioResampler } from '@livekit/rtc-node';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { fileURLToPath } from 'node:url';
+import { PROJECT_ROOT } from '../../project-root.js';
 import { DecoderProcess, type DecoderReady } from './pocketsphinx-decoder-process.js';
 import { concatSamples } from './wav.js';
 
-const PROJECT_ROOT = fileURLToPath(new URL('../../../', import.meta.url));
 const STOCK_MODEL_DIR = '/usr/share/pocketsphinx/model/en-us';
 /** Made by scripts/setup-speech-models.sh: the stock model with a narrowband front end. */
 const NARROWBAND_MODEL_DIR = '.local/models/en-us-8k';
