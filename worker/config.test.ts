@@ -37,6 +37,10 @@ describe('config', () => {
     ['OTEL_EXPORTER_OTLP_ENDPOINT', '127.0.0.1:4318'],
     ['VOICEFLEET_DRAIN_TIMEOUT_MS', '0'],
     ['VOICEFLEET_AGENT_PICKUP_TIMEOUT_MS', 'soon'],
+    ['VOICEFLEET_RECORDINGS_STORE', 'ftp'],
+    ['VOICEFLEET_RECORDINGS_S3_BUCKET', 'Not_A_Bucket'],
+    ['VOICEFLEET_RECORDINGS_S3_PREFIX', '/absolute'],
+    ['VOICEFLEET_RECORDINGS_S3_ENDPOINT', '127.0.0.1:9000'],
   ])('names the key of a bad %s', (key, value) => {
     const error = errorFor({ [key]: value });
     expect(error.issues.map((i) => i.key)).toEqual([key]);
@@ -47,6 +51,13 @@ describe('config', () => {
     expect(loadConfig({}).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: '' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBeUndefined();
     expect(loadConfig({ OTEL_EXPORTER_OTLP_ENDPOINT: 'http://127.0.0.1:4318' }).OTEL_EXPORTER_OTLP_ENDPOINT).toBe('http://127.0.0.1:4318');
+  });
+
+  it('an S3 recording store needs its bucket; empty keys in an env file are unset', () => {
+    const error = errorFor({ VOICEFLEET_RECORDINGS_STORE: 's3', VOICEFLEET_RECORDINGS_S3_BUCKET: '' });
+    expect(error.issues).toEqual([{ key: 'VOICEFLEET_RECORDINGS_S3_BUCKET', message: 'required when VOICEFLEET_RECORDINGS_STORE=s3' }]);
+    const config = loadConfig({ VOICEFLEET_RECORDINGS_STORE: 's3', VOICEFLEET_RECORDINGS_S3_BUCKET: 'calls', VOICEFLEET_RECORDINGS_S3_ENDPOINT: '' });
+    expect([config.VOICEFLEET_RECORDINGS_S3_BUCKET, config.VOICEFLEET_RECORDINGS_S3_ENDPOINT, config.VOICEFLEET_RECORDINGS_S3_PREFIX]).toEqual(['calls', undefined, '']);
   });
 
   it('reports every bad key at once', () => {

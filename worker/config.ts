@@ -18,6 +18,9 @@ const optionalSecret = z
   .transform((v) => (v === '' ? undefined : v))
   .optional();
 
+/** An optional key that an env file may leave empty (`KEY=`): empty means not set. */
+const emptyIsUnset = <T extends z.ZodType>(schema: T) => z.preprocess((v) => (v === '' ? undefined : v), schema.optional());
+
 export const configSchema = z.object({
   LIVEKIT_URL: z
     .string()
@@ -81,6 +84,23 @@ export const configSchema = z.object({
   VOICEFLEET_RECORDING: z.enum(['off', 'on']).default('off'),
   /** Said before anything else on a recorded call (the recording includes it, as proof); empty: none. */
   VOICEFLEET_RECORDING_CONSENT: z.string().trim().max(500).default(''),
+  /**
+   * Where call recordings go: the local folder (VOICEFLEET_RECORDINGS_DIR/calls), or an
+   * S3-compatible bucket when workers and the console run on different hosts. The S3 credentials
+   * are the AWS SDK's own (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, a profile or a role).
+   */
+  VOICEFLEET_RECORDINGS_STORE: z.enum(['local', 's3']).default('local'),
+  VOICEFLEET_RECORDINGS_S3_BUCKET: emptyIsUnset(
+    z.string().regex(/^[a-z0-9][a-z0-9.-]{1,61}[a-z0-9]$/, 'must be an S3 bucket name: 3-63 lowercase letters, digits, dots and dashes'),
+  ),
+  /** Before `calls/` in each object key: "" or a path ending in "/", such as "voicefleet/prod/". */
+  VOICEFLEET_RECORDINGS_S3_PREFIX: z
+    .string()
+    .regex(/^([A-Za-z0-9!_.*'()-]+\/)*$/, 'must be empty or end in "/", such as voicefleet/prod/')
+    .default(''),
+  VOICEFLEET_RECORDINGS_S3_REGION: z.string().regex(/^[a-z0-9-]{2,32}$/, 'must be a region name such as us-east-1').default('us-east-1'),
+  /** An S3-compatible endpoint other than AWS (MinIO, Ceph, R2...); path-style addressing then. */
+  VOICEFLEET_RECORDINGS_S3_ENDPOINT: emptyIsUnset(z.string().regex(/^https?:\/\/[^\s]+$/, 'must be an http:// or https:// URL such as http://127.0.0.1:9000')),
   /** Recordings older than this many days are deleted by crm-sync (at start and hourly). */
   VOICEFLEET_RECORDING_RETENTION_DAYS: z.coerce.number().int().min(1).max(3650).default(30),
   VOICEFLEET_VOICEMAIL_MAX_MS: positiveMs.default(60_000),
@@ -230,7 +250,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): Config {
   );
 }
 
-/** The chosen CRM's own settings must be there; the others may be absent. */
+/** The chosen CRM's and recording store's own settings must be there; the others may be absent. */
 function requireCrmSettings(config: Config, ctx: z.RefinementCtx): void {
   const need = (key: keyof Config, why: string) => {
     if (config[key] === undefined) ctx.addIssue({ code: 'custom', path: [key], message: why });
@@ -240,6 +260,7 @@ function requireCrmSettings(config: Config, ctx: z.RefinementCtx): void {
     need('VOICEFLEET_CRM_WEBHOOK_SECRET', 'required when VOICEFLEET_CRM=webhook');
   }
   if (config.VOICEFLEET_CRM === 'hubspot') need('HUBSPOT_ACCESS_TOKEN', 'required when VOICEFLEET_CRM=hubspot');
+  if (config.VOICEFLEET_RECORDINGS_STORE === 's3') need('VOICEFLEET_RECORDINGS_S3_BUCKET', 'required when VOICEFLEET_RECORDINGS_STORE=s3');
 }
 
 /** The server API lives on the same host and port as LiveKit's signalling WebSocket. */

@@ -5,6 +5,7 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
   assertCallId,
+  CALL_ID_PATTERN,
   RangeNotSatisfiableError,
   type ByteRange,
   type OpenedRecording,
@@ -138,7 +139,7 @@ function parseName(name: string): { callId: string; contentType: RecordingConten
   for (const [contentType, ext] of Object.entries(EXTENSIONS) as [RecordingContentType, string][]) {
     if (name.endsWith(ext)) {
       const callId = name.slice(0, -ext.length);
-      if (/^[A-Za-z0-9_-]{1,128}$/.test(callId)) return { callId, contentType };
+      if (CALL_ID_PATTERN.test(callId)) return { callId, contentType };
     }
   }
   return undefined;
