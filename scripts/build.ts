@@ -1,5 +1,5 @@
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -57,14 +57,8 @@ export async function buildDist(): Promise<{ files: number; changed: number; ms:
     if (writeIfChanged(output.path, output.contents)) changed += 1;
   }
   for (const file of copied) {
-    const target = join(OUT, file);
-    wanted.add(target);
-    const source = join(ROOT, file);
-    if (existsSync(target) && statSync(target).size === statSync(source).size && readFileSync(target).equals(readFileSync(source))) continue;
-    mkdirSync(dirname(target), { recursive: true });
-    copyFileSync(source, `${target}.tmp-${process.pid}`);
-    renameSync(`${target}.tmp-${process.pid}`, target);
-    changed += 1;
+    wanted.add(join(OUT, file));
+    if (writeIfChanged(join(OUT, file), readFileSync(join(ROOT, file)))) changed += 1;
   }
   // A module deleted from the tree must not live on in dist/.
   for (const file of filesUnder('dist')) {

@@ -98,8 +98,10 @@ async function main(): Promise<void> {
     fallback: (call) => fallback.answer(call),
   });
   supervisor.start();
+  // One store (and, for S3, one client) for the retention sweep and the console's playback.
+  const recordings = createRecordingStore(config);
   // Call recordings past VOICEFLEET_RECORDING_RETENTION_DAYS are deleted, at start and hourly.
-  const retention = startRecordingRetention({ store: createRecordingStore(config), retentionDays: config.VOICEFLEET_RECORDING_RETENTION_DAYS, log });
+  const retention = startRecordingRetention({ store: recordings, retentionDays: config.VOICEFLEET_RECORDING_RETENTION_DAYS, log });
 
   const board = config.VOICEFLEET_QUEUE_UI_PASSWORD
     ? await startQueueBoard({
@@ -127,7 +129,7 @@ async function main(): Promise<void> {
         agentName: config.VOICEFLEET_AGENT_NAME,
         queues: { [QUEUES.crmSync]: worker.queue, [QUEUES.crmDeadLetter]: dead, [CALLS_QUEUE]: calls },
         queueBoardUrl: board ? `http://${config.VOICEFLEET_WEBHOOK_HOST}:${board.port}${QUEUE_BOARD_PATH}` : undefined,
-        recordings: createRecordingStore(config),
+        recordings,
       }).catch((error: Error) => {
         console.error(`VOICEFLEET_CONSOLE_PORT: cannot listen on ${config.VOICEFLEET_WEBHOOK_HOST}:${config.VOICEFLEET_CONSOLE_PORT}: ${error.message}`);
         process.exit(2);

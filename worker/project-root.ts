@@ -16,8 +16,8 @@ function rootAbove(dir: string): string {
 export const PROJECT_ROOT = rootAbove(dirname(fileURLToPath(import.meta.url)));
 
 /**
- * The `node` arguments that run one of the project's entry points (`worker/main.ts`) from its
- * compiled copy in dist/ (scripts/build.ts, which `npm start` and `npm test` run first).
+ * The compiled copy in dist/ of one of the project's entry points (`worker/main.ts`), for `node`
+ * to run (scripts/build.ts makes it; `npm start` and `npm test` run the build first).
  */
 export function compiledEntry(source: string): string {
   const file = join(PROJECT_ROOT, 'dist', source.replace(/\.ts$/, '.js'));

@@ -2,15 +2,7 @@ import { spawn } from 'node:child_process';
 import { once } from 'node:events';
 import { createInterface } from 'node:readline';
 import { describe, expect, it } from 'vitest';
-
-function alive(pid: number): boolean {
-  try {
-    process.kill(pid, 0);
-    return true;
-  } catch {
-    return false;
-  }
-}
+import { isAlive } from '../../test/support/process-tree.js';
 
 describe('stopChildrenOnSignal', () => {
   it('a harness sent SIGTERM stops the children it started in their own process groups', async () => {
@@ -25,10 +17,10 @@ describe('stopChildrenOnSignal', () => {
     const harness = spawn(process.execPath, ['--import', 'tsx', '--input-type=module', '-e', script], { stdio: ['ignore', 'pipe', 'pipe'] });
     const [line] = (await once(createInterface({ input: harness.stdout! }), 'line')) as [string];
     const { child } = JSON.parse(line) as { child: number };
-    expect(alive(child)).toBe(true);
+    expect(isAlive(child)).toBe(true);
     harness.kill('SIGTERM');
     const [code] = (await once(harness, 'exit')) as [number | null];
     expect(code).toBe(143);
-    expect(alive(child)).toBe(false);
+    expect(isAlive(child)).toBe(false);
   });
 });

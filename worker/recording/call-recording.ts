@@ -21,16 +21,18 @@ export const SESSION_AUDIO_ONLY = { audio: true, traces: false, logs: false, tra
 /** What the framework names the recording in the job's session directory. */
 export const SESSION_AUDIO_FILE = 'audio.ogg';
 
-type StoreConfig = Pick<Config, 'VOICEFLEET_RECORDINGS_DIR'> &
-  Partial<Pick<Config, 'VOICEFLEET_RECORDINGS_STORE' | 'VOICEFLEET_RECORDINGS_S3_BUCKET' | 'VOICEFLEET_RECORDINGS_S3_PREFIX' | 'VOICEFLEET_RECORDINGS_S3_REGION' | 'VOICEFLEET_RECORDINGS_S3_ENDPOINT'>>;
+type StoreConfig = Pick<
+  Config,
+  'VOICEFLEET_RECORDINGS_DIR' | 'VOICEFLEET_RECORDINGS_STORE' | 'VOICEFLEET_RECORDINGS_S3_BUCKET' | 'VOICEFLEET_RECORDINGS_S3_PREFIX' | 'VOICEFLEET_RECORDINGS_S3_REGION' | 'VOICEFLEET_RECORDINGS_S3_ENDPOINT'
+>;
 
 /** The configured store; loadConfig has already refused an S3 store without its bucket. */
 export function createRecordingStore(config: StoreConfig): RecordingStore {
   if (config.VOICEFLEET_RECORDINGS_STORE !== 's3') return new LocalRecordingStore(config.VOICEFLEET_RECORDINGS_DIR);
   return new S3RecordingStore({
     bucket: config.VOICEFLEET_RECORDINGS_S3_BUCKET!,
-    prefix: config.VOICEFLEET_RECORDINGS_S3_PREFIX ?? '',
-    region: config.VOICEFLEET_RECORDINGS_S3_REGION ?? 'us-east-1',
+    prefix: config.VOICEFLEET_RECORDINGS_S3_PREFIX,
+    region: config.VOICEFLEET_RECORDINGS_S3_REGION,
     endpoint: config.VOICEFLEET_RECORDINGS_S3_ENDPOINT,
   });
 }

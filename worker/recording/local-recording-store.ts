@@ -5,8 +5,10 @@ import { pipeline } from 'node:stream/promises';
 import { Readable } from 'node:stream';
 import {
   assertCallId,
-  CALL_ID_PATTERN,
-  RangeNotSatisfiableError,
+  clampRange,
+  parseRecordingName,
+  RECORDING_CONTENT_TYPES,
+  RECORDING_EXTENSIONS as EXTENSIONS,
   type ByteRange,
   type OpenedRecording,
   type RecordingContentType,
@@ -15,7 +17,6 @@ import {
   type SavedRecording,
 } from './recording-store.js';
 
-const EXTENSIONS: Record<RecordingContentType, string> = { 'audio/wav': '.wav', 'audio/ogg': '.ogg' };
 const PARTIAL = '.partial';
 
 /**
@@ -62,17 +63,14 @@ export class LocalRecordingStore implements RecordingStore {
   async open(callId: string, range?: ByteRange): Promise<OpenedRecording | undefined> {
     const found = await this.find(callId);
     if (!found) return undefined;
-    const totalBytes = found.bytes;
-    const start = range?.start ?? 0;
-    const end = Math.min(range?.end ?? totalBytes - 1, totalBytes - 1);
-    if (start < 0 || start > end) throw new RangeNotSatisfiableError(totalBytes);
-    return { stream: createReadStream(found.path, { start, end }), totalBytes, start, end, contentType: found.contentType };
+    const { start, end } = clampRange(range, found.bytes);
+    return { stream: createReadStream(found.path, { start, end }), totalBytes: found.bytes, start, end, contentType: found.contentType };
   }
 
   async delete(callId: string): Promise<boolean> {
     assertCallId(callId);
     let removed = false;
-    for (const contentType of Object.keys(EXTENSIONS) as RecordingContentType[]) {
+    for (const contentType of RECORDING_CONTENT_TYPES) {
       removed = (await unlinkIfPresent(this.pathFor(callId, contentType))) || removed;
     }
     return removed;
@@ -88,7 +86,7 @@ export class LocalRecordingStore implements RecordingStore {
     }
     const infos: RecordingInfo[] = [];
     for (const name of names) {
-      const parsed = parseName(name);
+      const parsed = parseRecordingName(name);
       if (!parsed) continue;
       const path = join(this.callsDir, name);
       const stats = await stat(path).catch(() => undefined);
@@ -120,7 +118,7 @@ export class LocalRecordingStore implements RecordingStore {
 
   private async find(callId: string): Promise<{ path: string; bytes: number; contentType: RecordingContentType } | undefined> {
     assertCallId(callId);
-    for (const contentType of Object.keys(EXTENSIONS) as RecordingContentType[]) {
+    for (const contentType of RECORDING_CONTENT_TYPES) {
       const path = this.pathFor(callId, contentType);
       const stats = await stat(path).catch(() => undefined);
       if (stats?.isFile()) return { path, bytes: stats.size, contentType };
@@ -129,20 +127,10 @@ export class LocalRecordingStore implements RecordingStore {
   }
 
   private async removeOtherFormats(callId: string, kept: RecordingContentType): Promise<void> {
-    for (const contentType of Object.keys(EXTENSIONS) as RecordingContentType[]) {
+    for (const contentType of RECORDING_CONTENT_TYPES) {
       if (contentType !== kept) await unlinkIfPresent(this.pathFor(callId, contentType));
     }
   }
-}
-
-function parseName(name: string): { callId: string; contentType: RecordingContentType } | undefined {
-  for (const [contentType, ext] of Object.entries(EXTENSIONS) as [RecordingContentType, string][]) {
-    if (name.endsWith(ext)) {
-      const callId = name.slice(0, -ext.length);
-      if (CALL_ID_PATTERN.test(callId)) return { callId, contentType };
-    }
-  }
-  return undefined;
 }
 
 async function unlinkIfPresent(path: string): Promise<boolean> {

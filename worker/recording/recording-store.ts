@@ -77,3 +77,26 @@ export class RangeNotSatisfiableError extends Error {
 export function assertCallId(callId: string): void {
   if (!CALL_ID_PATTERN.test(callId)) throw new InvalidCallIdError(callId);
 }
+
+/** A recording's name in any store: `<callId>.ogg` or `<callId>.wav`. */
+export const RECORDING_EXTENSIONS: Record<RecordingContentType, string> = { 'audio/wav': '.wav', 'audio/ogg': '.ogg' };
+export const RECORDING_CONTENT_TYPES = Object.keys(RECORDING_EXTENSIONS) as RecordingContentType[];
+
+/** The call id and format a stored name stands for; undefined for anything else. */
+export function parseRecordingName(name: string): { callId: string; contentType: RecordingContentType } | undefined {
+  for (const contentType of RECORDING_CONTENT_TYPES) {
+    const ext = RECORDING_EXTENSIONS[contentType];
+    if (!name.endsWith(ext)) continue;
+    const callId = name.slice(0, -ext.length);
+    if (CALL_ID_PATTERN.test(callId)) return { callId, contentType };
+  }
+  return undefined;
+}
+
+/** The bytes a range asks for, clamped to the recording (inclusive end, as in HTTP). */
+export function clampRange(range: ByteRange | undefined, totalBytes: number): { start: number; end: number } {
+  const start = range?.start ?? 0;
+  const end = Math.min(range?.end ?? totalBytes - 1, totalBytes - 1);
+  if (start < 0 || start > end) throw new RangeNotSatisfiableError(totalBytes);
+  return { start, end };
+}

@@ -2,8 +2,10 @@ import type { S3Client } from '@aws-sdk/client-s3';
 import { Readable } from 'node:stream';
 import {
   assertCallId,
-  CALL_ID_PATTERN,
-  RangeNotSatisfiableError,
+  clampRange,
+  parseRecordingName,
+  RECORDING_CONTENT_TYPES as CONTENT_TYPES,
+  RECORDING_EXTENSIONS as EXTENSIONS,
   type ByteRange,
   type OpenedRecording,
   type RecordingContentType,
@@ -12,8 +14,6 @@ import {
   type SavedRecording,
 } from './recording-store.js';
 
-const EXTENSIONS: Record<RecordingContentType, string> = { 'audio/wav': '.wav', 'audio/ogg': '.ogg' };
-const CONTENT_TYPES = Object.keys(EXTENSIONS) as RecordingContentType[];
 
 export interface S3RecordingStoreOptions {
   bucket: string;
@@ -97,13 +97,10 @@ export class S3RecordingStore implements RecordingStore {
   async open(callId: string, range?: ByteRange): Promise<OpenedRecording | undefined> {
     const found = await this.#find(callId);
     if (!found) return undefined;
-    const totalBytes = found.bytes;
-    const start = range?.start ?? 0;
-    const end = Math.min(range?.end ?? totalBytes - 1, totalBytes - 1);
-    if (start < 0 || start > end) throw new RangeNotSatisfiableError(totalBytes);
+    const { start, end } = clampRange(range, found.bytes);
     const { sdk, client } = await this.#s3();
     const object = await client.send(new sdk.GetObjectCommand({ Bucket: this.#bucket, Key: found.key, Range: `bytes=${start}-${end}` }));
-    return { stream: object.Body as Readable, totalBytes, start, end, contentType: found.contentType };
+    return { stream: object.Body as Readable, totalBytes: found.bytes, start, end, contentType: found.contentType };
   }
 
   async delete(callId: string): Promise<boolean> {
@@ -127,7 +124,7 @@ export class S3RecordingStore implements RecordingStore {
     do {
       const page = await client.send(new sdk.ListObjectsV2Command({ Bucket: this.#bucket, Prefix: this.#callsPrefix, ContinuationToken: token }));
       for (const object of page.Contents ?? []) {
-        const parsed = parseName(object.Key!.slice(this.#callsPrefix.length));
+        const parsed = parseRecordingName(object.Key!.slice(this.#callsPrefix.length));
         if (!parsed) continue;
         infos.push({ ...parsed, uri: this.uriFor(parsed.callId, parsed.contentType), bytes: object.Size ?? 0, modifiedAt: object.LastModified ?? new Date(0) });
       }
@@ -182,14 +179,4 @@ export class S3RecordingStore implements RecordingStore {
     }
     return undefined;
   }
-}
-
-function parseName(name: string): { callId: string; contentType: RecordingContentType } | undefined {
-  for (const contentType of CONTENT_TYPES) {
-    const ext = EXTENSIONS[contentType];
-    if (!name.endsWith(ext)) continue;
-    const callId = name.slice(0, -ext.length);
-    if (CALL_ID_PATTERN.test(callId)) return { callId, contentType };
-  }
-  return undefined;
 }
