@@ -109,6 +109,12 @@ export const configSchema = z.object({
   /** Time a cloud STT attempt has (to connect, to answer) before the local recognizer takes over. */
   VOICEFLEET_STT_ATTEMPT_TIMEOUT_MS: positiveMs.default(5000),
   /**
+   * Time a cloud STT has, after the caller stops speaking (VAD), to send the words back before
+   * the local recognizer takes over and is given the utterance again. A live stream that died
+   * quietly is otherwise never noticed.
+   */
+  VOICEFLEET_STT_FINAL_TIMEOUT_MS: positiveMs.default(1500),
+  /**
    * Time a cloud LLM has to start answering before the workflow engine answers instead; short,
    * because the caller hears nothing meanwhile.
    */

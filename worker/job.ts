@@ -25,6 +25,8 @@ import { FileTickets } from './ports/file-tickets.js';
 import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
 import { buildSessionProviders, onFailover } from './providers/session-providers.js';
+import { CallerSpeech } from './providers/stall-guard-stt.js';
+import { warmOpenAI } from './providers/openai-client.js';
 import { CALLS_QUEUE } from './dialer/dialer.js';
 import { crmSyncJobOptions, QUEUES } from './queues/queues.js';
 import { connectRedis } from './queues/redis.js';
@@ -121,8 +123,9 @@ export default defineAgent({
     await recognizer.warm().catch((error: Error) =>
       log.error({ event: 'recognizer_unavailable', error: error.message }, 'local recognizer failed to start'),
     );
+    const openAIWarmMs = await warmOpenAI(config);
     log.info(
-      { event: 'job_process_ready', prewarmMs: Date.now() - startedAt },
+      { event: 'job_process_ready', prewarmMs: Date.now() - startedAt, openAIWarmMs },
       'job process ready for a call',
     );
   },
@@ -132,6 +135,9 @@ export default defineAgent({
     // A worker that died outright leaves this job orphaned: the call goes to another worker now.
     const workerStopping = watchWorkerShutdownRequest(() => ctx.shutdown('worker_gone'));
     const { vad, segmentationVad, recognizer, deployments, crm, holdingPhrase, metrics } = ctx.proc.userData as ProcessData;
+    // Idle connections have closed since the process warmed up; the greeting's TTS request (and
+    // the first answer's) should find one open. Runs while the room connects.
+    void warmOpenAI(config);
     const callContext = buildCallContext({ jobId: ctx.job.id, roomName: ctx.job.room?.name ?? 'unknown', rawMetadata: ctx.job.metadata });
     const baseLog = createLogger(config.LOG_LEVEL, { callId: callContext.callId, room: callContext.roomName });
     // Before the session exists, so the framework's session spans go to the same collector.
@@ -270,9 +276,11 @@ export default defineAgent({
       await alive.lease?.stop();
       await alive.handedOver;
     });
-    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip });
+    const callerSpeech = new CallerSpeech();
+    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip, callerSpeech });
     const recorded = recordingPolicy(config, deployment);
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
+    session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => callerSpeech.set(ev.newState === 'speaking'));
     const recorder = new CallOutcomeRecorder(log);
     const stats = observeSession({
       session,

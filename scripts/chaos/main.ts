@@ -4,13 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { createWorkflow } from '../../agents/workflows.js';
+import { DeepgramCompatibleServer } from '../../test/support/deepgram-compatible-server.js';
 import { OpenAICompatibleServer } from '../../test/support/openai-compatible-server.js';
 import { freePort } from '../../test/support/servers.js';
 import { WorkerProcess } from '../../test/support/worker-process.js';
 import { progress, writeResult } from '../bench/results.js';
 import { ChaosStack } from './chaos-stack.js';
 import { resultsTable, summarise } from './table.js';
-import { bookingThroughFault, jobPidOf, killJob, leftoversOf, noWorkerAtArrival, providerOutage, stockThroughKill, type TrialResult } from './trials.js';
+import { bookingThroughFault, jobPidOf, killJob, leftoversOf, noWorkerAtArrival, providerOutage, stockThroughKill, type ProviderFailure, type TrialResult } from './trials.js';
 import { stopChildrenOnSignal } from '../fleet/managed-process.js';
 
 /**
@@ -22,6 +23,7 @@ import { stopChildrenOnSignal } from '../fleet/managed-process.js';
  *   npm run test:chaos -- --trials 1            (every kind once: a quick look)
  *   npm run test:chaos -- --only kill-job,sigterm --trials 3
  *   npm run test:chaos -- --no-stock            (skip the stock peer)
+ *   npm run test:chaos -- --stock-trials 5      (the stock peer's crash trials, each kind; default as voicefleet's)
  *   npm run test:chaos -- --max-minutes 30      (no trial starts after 30 min)
  */
 const DEFAULT_TRIALS = {
@@ -31,6 +33,7 @@ const DEFAULT_TRIALS = {
   sigterm: 10,
   'llm-outage': 3,
   'tts-outage': 3,
+  'stt-outage': 3,
   'redis-restart': 3,
 } as const;
 type Kind = keyof typeof DEFAULT_TRIALS;
@@ -40,13 +43,17 @@ const REDIS_DOWN_MS = 2000;
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
-    options: { trials: { type: 'string' }, only: { type: 'string' }, 'no-stock': { type: 'boolean' }, 'max-minutes': { type: 'string' } },
+    options: { trials: { type: 'string' }, only: { type: 'string' }, 'no-stock': { type: 'boolean' }, 'stock-trials': { type: 'string' }, 'max-minutes': { type: 'string' } },
   });
   // A budget for CI: no trial starts after it; the report says how many ran.
   const budgetMs = values['max-minutes'] ? Number(values['max-minutes']) * 60_000 : Infinity;
   const only = values.only ? (values.only.split(',') as Kind[]) : KINDS;
   for (const kind of only) if (!KINDS.includes(kind)) throw new Error(`--only takes ${KINDS.join(', ')}`);
   const trialsOf = (kind: Kind) => (only.includes(kind) ? Number(values.trials ?? DEFAULT_TRIALS[kind]) : 0);
+  // The stock peer never comes back from a crash, and each of its trials waits out the caller's
+  // patience: fewer trials tell the same story in less time.
+  const stockTrialsOf = (kind: 'kill-job' | 'kill-worker') =>
+    values['no-stock'] ? 0 : values['stock-trials'] !== undefined && only.includes(kind) ? Number(values['stock-trials']) : trialsOf(kind);
   const startedAt = performance.now();
   const results: TrialResult[] = [];
   let stockError: string | undefined;
@@ -62,7 +69,7 @@ async function main(): Promise<void> {
   const track = (w: WorkerProcess) => (processes.push(w), w);
   const startWorker = async (env: Record<string, string> = {}) =>
     track(await WorkerProcess.startRegistered(stack, { VOICEFLEET_AGENT_NAME: agentName, VOICEFLEET_IDLE_PROCESSES: '1', ...shared, ...env }));
-  const total = KINDS.reduce((n, k) => n + trialsOf(k), 0) + (values['no-stock'] ? 0 : trialsOf('kill-job') + trialsOf('kill-worker'));
+  const total = KINDS.reduce((n, k) => n + trialsOf(k), 0) + stockTrialsOf('kill-job') + stockTrialsOf('kill-worker');
   const record = (result: TrialResult) => {
     results.push(result);
     progress('chaos', results.length, total, `${result.agent} ${result.kind}: ${result.survived ? 'survived' : 'LOST'}${result.silenceMs !== undefined ? ` ${result.silenceMs} ms` : ''}`);
@@ -155,16 +162,25 @@ async function main(): Promise<void> {
     }
     void crmSync;
 
-    if (trialsOf('llm-outage') + trialsOf('tts-outage') > 0) {
-      const stub = await OpenAICompatibleServer.start(createWorkflow('receptionist'));
+    if (trialsOf('llm-outage') + trialsOf('tts-outage') + trialsOf('stt-outage') > 0) {
+      const stubs = { openai: await OpenAICompatibleServer.start(createWorkflow('receptionist')), deepgram: await DeepgramCompatibleServer.start() };
       const cloudAgent = `vf-chaos-cloud-${randomUUID().slice(0, 8)}`;
-      const cloud = await startWorker({ VOICEFLEET_AGENT_NAME: cloudAgent, OPENAI_API_KEY: 'sk-local-chaos', OPENAI_BASE_URL: stub.baseURL });
+      const cloud = await startWorker({
+        VOICEFLEET_AGENT_NAME: cloudAgent,
+        OPENAI_API_KEY: 'sk-local-chaos',
+        OPENAI_BASE_URL: stubs.openai.baseURL,
+        DEEPGRAM_API_KEY: 'dg-local-chaos',
+        DEEPGRAM_BASE_URL: stubs.deepgram.baseUrl,
+      });
+      const outage = (kind: Kind, failure: ProviderFailure) => attempt(kind, 'voicefleet', () => providerOutage(stack, stubs, cloudAgent, kind, failure));
       try {
-        for (let i = 0; i < trialsOf('llm-outage'); i++) await attempt('llm-outage', 'voicefleet', () => providerOutage(stack, stub, cloudAgent, 'llm-outage', { llm: 'error500', speech: 'tone' }));
-        for (let i = 0; i < trialsOf('tts-outage'); i++) await attempt('tts-outage', 'voicefleet', () => providerOutage(stack, stub, cloudAgent, 'tts-outage', { llm: 'workflow', speech: 'error500' }));
+        for (let i = 0; i < trialsOf('llm-outage'); i++) await outage('llm-outage', { llm: 'error500', speech: 'tone' });
+        for (let i = 0; i < trialsOf('tts-outage'); i++) await outage('tts-outage', { llm: 'workflow', speech: 'error500' });
+        for (let i = 0; i < trialsOf('stt-outage'); i++) await outage('stt-outage', { llm: 'workflow', speech: 'tone', sttDown: true });
       } finally {
         await cloud.stop();
-        await stub.close();
+        await stubs.openai.close();
+        await stubs.deepgram.close();
       }
     }
 
@@ -177,11 +193,11 @@ async function main(): Promise<void> {
         return undefined;
       });
       if (!stock) throw new StockUnavailable();
-      for (let i = 0; i < trialsOf('kill-job'); i++) {
+      for (let i = 0; i < stockTrialsOf('kill-job'); i++) {
         const current = stock;
         await attempt('kill-job', 'stock', () => stockThroughKill(stack, stockAgent, 'kill-job', async (room) => void process.kill(jobPidOf(current, room), 'SIGKILL')));
       }
-      for (let i = 0; i < trialsOf('kill-worker'); i++) {
+      for (let i = 0; i < stockTrialsOf('kill-worker'); i++) {
         const killed = stock;
         await attempt('kill-worker', 'stock', async () => {
           const result = await stockThroughKill(stack, stockAgent, 'kill-worker', async () => void process.kill(killed.pid!, 'SIGKILL'));
@@ -211,6 +227,7 @@ async function main(): Promise<void> {
     config: {
       trials: Object.fromEntries(KINDS.map((k) => [k, trialsOf(k)])),
       stock: !values['no-stock'],
+      stockTrials: { 'kill-job': stockTrialsOf('kill-job'), 'kill-worker': stockTrialsOf('kill-worker') },
       redisDownMs: REDIS_DOWN_MS,
       minutes: Math.round(minutes * 10) / 10,
       maxMinutes: Number.isFinite(budgetMs) ? budgetMs / 60_000 : undefined,

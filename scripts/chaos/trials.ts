@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { RESUME_APOLOGY } from '../../agents/workflow/phrases.js';
 import { BookingCall } from '../../test/support/booking-call.js';
+import type { DeepgramCompatibleServer } from '../../test/support/deepgram-compatible-server.js';
 import type { OpenAICompatibleServer, StubMode } from '../../test/support/openai-compatible-server.js';
 import type { WorkerProcess } from '../../test/support/worker-process.js';
 import { Caller } from '../../worker/testing/caller.js';
@@ -131,36 +132,66 @@ export async function stockThroughKill(stack: ChaosStack, agentName: string, kin
 
 export { jobPidOf };
 
-/** A call whose cloud LLM or TTS fails from its second turn: the fallbacks answer every turn. */
+/** The caller's questions around a provider outage, and what a right answer to each contains. */
+const OUTAGE_LINES = [
+  { line: 'what are your opening hours', answer: 'Monday to Friday' },
+  { line: 'where are you located', answer: 'Main Street' },
+  { line: 'how much does it cost', answer: '95' },
+] as const;
+
+export interface ProviderFailure {
+  llm: StubMode;
+  speech: OpenAICompatibleServer['speechMode'];
+  /** Deepgram cuts its live stream and refuses to reconnect. */
+  sttDown?: boolean;
+}
+
+/**
+ * A call on the cloud stack (Deepgram STT, OpenAI LLM and TTS, all local stubs) whose LLM, TTS or
+ * STT fails after its first turn: the fallbacks must answer every later question, and answer it
+ * right (the facts asked for, not a reprompt). The first turn proves the cloud provider served
+ * the call before it failed.
+ */
 export async function providerOutage(
   stack: ChaosStack,
-  stub: OpenAICompatibleServer,
+  stubs: { openai: OpenAICompatibleServer; deepgram: DeepgramCompatibleServer },
   agentName: string,
   kind: string,
-  failure: { llm: StubMode; speech: OpenAICompatibleServer['speechMode'] },
+  failure: ProviderFailure,
 ): Promise<TrialResult> {
-  stub.mode = 'workflow';
-  stub.speechMode = 'tone';
+  const { openai, deepgram } = stubs;
+  openai.mode = 'workflow';
+  openai.speechMode = 'tone';
+  deepgram.restore();
+  deepgram.phrases = OUTAGE_LINES.map((l) => l.line);
+  const finalsBefore = deepgram.finals;
   const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
   try {
     await caller.greeting(30_000);
     await caller.waitForAgentToFinish(30_000);
-    await caller.turn('what are your opening hours', 30_000);
-    stub.mode = failure.llm;
-    stub.speechMode = failure.speech;
+    const [first, ...rest] = OUTAGE_LINES;
+    const before = await caller.turn(first.line, 30_000);
+    if (deepgram.finals === finalsBefore) return { kind, agent: 'voicefleet', survived: false, contextKept: false, note: 'Deepgram did not serve the call before the outage' };
+    if (!before.agentTranscript.includes(first.answer)) return { kind, agent: 'voicefleet', survived: false, contextKept: false, note: `before the outage: "${before.agentTranscript.slice(0, 80)}"` };
+    openai.mode = failure.llm;
+    openai.speechMode = failure.speech;
+    if (failure.sttDown) deepgram.goDown();
     const turns = [];
-    for (const line of ['where are you located', 'how much does it cost']) turns.push(await caller.turn(line, 30_000).catch(() => undefined));
+    for (const { line } of rest) turns.push(await caller.turn(line, 30_000).catch(() => undefined));
     const answered = turns.every((t) => t?.agentTranscript);
+    const right = turns.every((t, i) => t?.agentTranscript.includes(rest[i]!.answer));
     return {
       kind,
       agent: 'voicefleet',
       survived: answered,
-      contextKept: answered,
+      contextKept: right,
       silenceMs: answered ? Math.round(Math.max(...turns.map((t) => t!.firstHeardMs))) : undefined,
+      note: right ? undefined : `after the outage: ${turns.map((t) => JSON.stringify(t?.agentTranscript.slice(0, 60) ?? null)).join(', ')}`,
     };
   } finally {
-    stub.mode = 'workflow';
-    stub.speechMode = 'tone';
+    openai.mode = 'workflow';
+    openai.speechMode = 'tone';
+    deepgram.restore();
     await caller.hangUp();
   }
 }

@@ -29,6 +29,11 @@ export class DeepgramCompatibleServer {
   /** End of speech -> final sent, as it happened (ms), one per utterance. */
   readonly sttDelaysMs: number[] = [];
   connections = 0;
+  /** Upgrades refused (503) while the endpoint is down. */
+  refused = 0;
+  /** Utterances answered with a final result, over all connections. */
+  finals = 0;
+  #down = false;
   readonly #server: Server;
   readonly #open = new Set<WebSocketConnection>();
 
@@ -37,6 +42,10 @@ export class DeepgramCompatibleServer {
     this.#server.on('upgrade', (req, socket) => {
       const url = new URL(req.url ?? '/', 'http://stub');
       if (url.pathname !== '/v1/listen') return void socket.destroy();
+      if (this.#down) {
+        this.refused += 1;
+        return void socket.end('HTTP/1.1 503 Service Unavailable\r\nContent-Length: 0\r\n\r\n');
+      }
       const ws = WebSocketConnection.accept(req, socket);
       if (!ws) return;
       this.connections += 1;
@@ -58,6 +67,19 @@ export class DeepgramCompatibleServer {
   /** DEEPGRAM_BASE_URL for the plugin (it appends /v1/listen). */
   get baseUrl(): string {
     return `ws://127.0.0.1:${(this.#server.address() as AddressInfo).port}`;
+  }
+
+  /**
+   * An outage as a live stream sees one: every open connection is cut without a close frame,
+   * and every new one is refused with 503 until `restore()`.
+   */
+  goDown(): void {
+    this.#down = true;
+    for (const ws of this.#open) ws.socket.destroy();
+  }
+
+  restore(): void {
+    this.#down = false;
   }
 
   async close(): Promise<void> {
@@ -129,6 +151,7 @@ class ListenSession {
     const words = transcript.split(/\s+/).filter(Boolean);
     const span = (speech.lastLoudAt - speech.startedAt) / Math.max(1, words.length);
     this.stub.sttDelaysMs.push(performance.now() - speech.lastLoudWallMs);
+    this.stub.finals += 1;
     this.ws.sendText(
       JSON.stringify({
         type: 'Results',

@@ -32,6 +32,8 @@ export class OpenAICompatibleServer {
   /** How the speech endpoint answers: a 700 ms tone, or a failure. */
   speechMode: 'tone' | 'error500' | 'stallBeforeHeaders' | 'stallMidBody' = 'tone';
   speechRequests = 0;
+  /** GET /models: what a client warming up asks for. */
+  modelListRequests = 0;
   /** Tool names the model was offered in the latest request. */
   lastOfferedTools: string[] = [];
   /**
@@ -75,6 +77,11 @@ export class OpenAICompatibleServer {
       this.speechModels.push(speechModelOf(Buffer.concat(chunks).toString('utf8')));
       await this.#hold(this.latency.ttsFirstAudioMs, res);
       this.#speech(res);
+      return;
+    }
+    if (req.method === 'GET' && req.url?.endsWith('/models')) {
+      this.modelListRequests += 1;
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify({ object: 'list', data: [{ id: 'stub', object: 'model', created: 0, owned_by: 'voicefleet' }] }));
       return;
     }
     if (req.method !== 'POST' || !req.url?.endsWith('/chat/completions')) {

@@ -4,8 +4,11 @@ import * as openai from '@livekit/agents-plugin-openai';
 import type { Workflow, WorkflowReply } from '../../agents/workflows.js';
 import type { Config } from '../config.js';
 import { LocalTTS } from './local/local-tts.js';
+import { openAIClient } from './openai-client.js';
 import type { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
+import { ReplayingFallbackSTT } from './replaying-fallback-stt.js';
 import { StallGuardLLM } from './stall-guard-llm.js';
+import { StallGuardSTT, type CallerSpeech } from './stall-guard-stt.js';
 import { StallGuardTTS } from './stall-guard-tts.js';
 import { WorkflowLLM } from './workflow-llm.js';
 
@@ -25,6 +28,8 @@ export interface ProviderInputs {
   recognizer: PocketsphinxSTT;
   /** Phone audio is 8 kHz narrowband; the local recognizer needs a model tuned for it. */
   narrowband: boolean;
+  /** Fed by the job from the session's VAD: a cloud STT must answer the speech it is sent. */
+  callerSpeech: CallerSpeech;
 }
 
 /**
@@ -39,11 +44,7 @@ export function buildLLM(
   const workflowLLM = new WorkflowLLM(workflow);
   workflowLLM.onReply = onReply;
   if (!config.OPENAI_API_KEY) return { llm: workflowLLM, workflowLLM };
-  const cloud = new openai.LLM({
-    model: config.OPENAI_LLM_MODEL,
-    apiKey: config.OPENAI_API_KEY,
-    baseURL: config.OPENAI_BASE_URL,
-  });
+  const cloud = new openai.LLM({ model: config.OPENAI_LLM_MODEL, client: openAIClient(config) });
   return {
     llm: new llm.FallbackAdapter({
       llms: [new StallGuardLLM(cloud, config.VOICEFLEET_LLM_ATTEMPT_TIMEOUT_MS), workflowLLM],
@@ -56,14 +57,17 @@ export function buildLLM(
   };
 }
 
-export function buildSessionProviders({ config, vad, recognizer, narrowband }: ProviderInputs): SessionProviders {
+export function buildSessionProviders({ config, vad, recognizer, narrowband, callerSpeech }: ProviderInputs): SessionProviders {
   const attemptTimeoutMs = config.VOICEFLEET_STT_ATTEMPT_TIMEOUT_MS;
 
   const localSTT = new stt.StreamAdapter(recognizer, vad);
   const sttProvider = config.DEEPGRAM_API_KEY
-    ? new stt.FallbackAdapter({
+    ? new ReplayingFallbackSTT({
         sttInstances: [
-          new deepgram.STT({ apiKey: config.DEEPGRAM_API_KEY, model: config.DEEPGRAM_STT_MODEL, baseUrl: config.DEEPGRAM_BASE_URL }),
+          new StallGuardSTT(new deepgram.STT({ apiKey: config.DEEPGRAM_API_KEY, model: config.DEEPGRAM_STT_MODEL, baseUrl: config.DEEPGRAM_BASE_URL }), {
+            speech: callerSpeech,
+            finalTimeoutMs: config.VOICEFLEET_STT_FINAL_TIMEOUT_MS,
+          }),
           localSTT,
         ],
         vad,
@@ -85,12 +89,7 @@ export function buildSessionProviders({ config, vad, recognizer, narrowband }: P
  * more dead air, and the local TTS answers in well under 100 ms.
  */
 export function buildTTSFallback(config: Config, localTTS: tts.TTS): tts.TTS {
-  const cloud = new openai.TTS({
-    model: config.OPENAI_TTS_MODEL,
-    voice: config.OPENAI_TTS_VOICE as openai.TTSVoices,
-    apiKey: config.OPENAI_API_KEY,
-    baseURL: config.OPENAI_BASE_URL,
-  });
+  const cloud = new openai.TTS({ model: config.OPENAI_TTS_MODEL, voice: config.OPENAI_TTS_VOICE as openai.TTSVoices, client: openAIClient(config) });
   return new tts.FallbackAdapter({
     ttsInstances: [new StallGuardTTS(cloud, { firstAudioTimeoutMs: config.VOICEFLEET_TTS_ATTEMPT_TIMEOUT_MS }), localTTS],
     maxRetryPerTTS: 0,

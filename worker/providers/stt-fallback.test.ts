@@ -1,4 +1,4 @@
-import { initializeLogger, stt } from '@livekit/agents';
+import { initializeLogger, stt, VADEventType } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { AudioFrame } from '@livekit/rtc-node';
 import { execFileSync } from 'node:child_process';
@@ -13,6 +13,8 @@ import { CALLER_CORPUS } from './local/caller-corpus.js';
 import { PocketsphinxSTT } from './local/pocketsphinx-stt.js';
 import { parseWav } from './local/wav.js';
 import { buildSessionProviders } from './session-providers.js';
+import { DeepgramCompatibleServer } from '../../test/support/deepgram-compatible-server.js';
+import { CallerSpeech } from './stall-guard-stt.js';
 
 initializeLogger({ pretty: false, level: 'error' });
 
@@ -58,7 +60,7 @@ describe('Deepgram STT with the local recognizer as fallback', () => {
       VOICEFLEET_STT_ATTEMPT_TIMEOUT_MS: '2000',
     });
     const vad = await silero.VAD.load();
-    const { stt: provider } = buildSessionProviders({ config, vad, recognizer, narrowband: false });
+    const { stt: provider } = buildSessionProviders({ config, vad, recognizer, narrowband: false, callerSpeech: new CallerSpeech() });
     expect(provider).toBeInstanceOf(stt.FallbackAdapter);
     const stream = provider.stream();
     const started = performance.now();
@@ -87,6 +89,86 @@ describe('Deepgram STT with the local recognizer as fallback', () => {
     expect(final?.alternatives?.[0]?.text).toContain('hours');
     // Generous bound: the audio alone lasts about 4 s.
     expect(heardAfterMs).toBeLessThan(15_000);
+  }, 60_000);
+});
+
+describe('Deepgram STT failing in the middle of a call', () => {
+  let recognizer: PocketsphinxSTT;
+  let deepgram: DeepgramCompatibleServer;
+  let dir: string;
+  const speech: Record<string, AudioFrame[]> = {};
+
+  beforeAll(async () => {
+    dir = mkdtempSync(join(tmpdir(), 'voicefleet-stt-outage-'));
+    for (const [name, line] of Object.entries({ hours: 'what are your opening hours', located: 'where are you located' })) {
+      execFileSync('flite', ['-voice', 'slt', '-t', line, '-o', join(dir, `${name}.raw.wav`)]);
+      execFileSync('sox', ['-D', join(dir, `${name}.raw.wav`), '-r', '16000', '-c', '1', '-b', '16', join(dir, `${name}.wav`)]);
+      const { samples, sampleRate } = parseWav(readFileSync(join(dir, `${name}.wav`)));
+      speech[name] = frames(samples, sampleRate);
+    }
+    deepgram = await DeepgramCompatibleServer.start();
+    deepgram.phrases = ['what are your opening hours (from deepgram)', 'where are you located (from deepgram)'];
+    recognizer = new PocketsphinxSTT({ corpus: CALLER_CORPUS });
+    await recognizer.warm();
+  }, 60_000);
+
+  afterAll(async () => {
+    await recognizer?.close();
+    await deepgram?.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it('hears the utterance the cut stream lost, and the next one, through the local recognizer', async () => {
+    const config = loadConfig({ DEEPGRAM_API_KEY: 'dg-local-test', DEEPGRAM_BASE_URL: deepgram.baseUrl, VOICEFLEET_STT_FINAL_TIMEOUT_MS: '1500' });
+    const vad = await silero.VAD.load();
+    const callerSpeech = new CallerSpeech();
+    const { stt: provider } = buildSessionProviders({ config, vad, recognizer, narrowband: false, callerSpeech });
+    const stream = provider.stream();
+    // The session's VAD, as the job feeds it to the guard.
+    const vadStream = vad.stream();
+    const hearing = (async () => {
+      for await (const event of vadStream) {
+        if (event.type === VADEventType.START_OF_SPEECH) callerSpeech.set(true);
+        if (event.type === VADEventType.END_OF_SPEECH) callerSpeech.set(false);
+      }
+    })();
+    const finals: { text: string; at: number }[] = [];
+    const listening = (async () => {
+      for await (const event of stream) {
+        const text = event.alternatives?.[0]?.text;
+        if (event.type === stt.SpeechEventType.FINAL_TRANSCRIPT && text) finals.push({ text, at: performance.now() });
+      }
+    })();
+    const play = async (audio: AudioFrame[]) => {
+      for (const frame of audio) {
+        stream.pushFrame(frame);
+        vadStream.pushFrame(frame);
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    };
+    // A healthy provider is not taken for a dead one: its finals come before the VAD's end of
+    // speech, and the pause after each is longer than the guard's deadline.
+    await play([...silence(0.5), ...speech.hours!, ...silence(2.5), ...speech.located!, ...silence(2.5)]);
+    expect(finals.map((f) => f.text)).toEqual(['what are your opening hours (from deepgram)', 'where are you located (from deepgram)']);
+    expect(deepgram.connections).toBe(1);
+
+    // The stream is cut without a word: the plugin never notices, and nothing tells the caller.
+    deepgram.goDown();
+    const cutAt = performance.now();
+    await play([...silence(0.3), ...speech.located!, ...silence(4)]);
+    const lost = finals.slice(2);
+    expect(lost.map((f) => f.text).join(' ')).toContain('located');
+    // Generous bound: the audio alone lasts about 6 s.
+    expect(lost[0]!.at - cutAt).toBeLessThan(15_000);
+
+    // Then the local recognizer serves the call.
+    const heard = finals.length;
+    await play([...speech.hours!, ...silence(2)]);
+    expect(finals.slice(heard).map((f) => f.text).join(' ')).toContain('hours');
+    expect(deepgram.refused).toBeGreaterThan(0);
+    void listening;
+    void hearing;
+    void stream;
   }, 60_000);
 });
 
