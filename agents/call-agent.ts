@@ -1,4 +1,5 @@
 import { beta, llm, voice } from '@livekit/agents';
+import type { AudioFrame } from '@livekit/rtc-node';
 import { z } from 'zod';
 import { workflowInstructions } from './prompts.js';
 import { HANDOFF_TO_WORKFLOW } from './workflow/phrases.js';
@@ -24,8 +25,8 @@ export interface CallAgentOptions {
   tools?: Readonly<Record<string, AnyTool>>;
   /** The human escalation tool, present in every workflow. */
   transferTool?: AnyTool;
-  /** First agent of a call: what it says on entry. */
-  greeting?: string;
+  /** First agent of a call: what it says on entry, as text or already being synthesized. */
+  greeting?: string | PreparedSpeech;
   /** Agent handed a call: the note, and the caller's words it should answer first. */
   handoff?: { note: HandoffNote; callerWords: string };
   /**
@@ -35,6 +36,12 @@ export interface CallAgentOptions {
    */
   history?: llm.ChatItem[];
   next?: (to: WorkflowName, handoff: { note: HandoffNote; callerWords: string }) => CallAgent;
+}
+
+/** Words whose audio the worker made ahead; `audio` is undefined when it could make none. */
+export interface PreparedSpeech {
+  readonly text: string;
+  audio(): Promise<ReadableStream<AudioFrame> | undefined>;
 }
 
 /**
@@ -77,7 +84,13 @@ export class CallAgent extends voice.Agent {
       this.session.generateReply();
       return;
     }
-    this.session.say(this.#options.greeting ?? this.workflow.greeting());
+    const greeting = this.#options.greeting ?? this.workflow.greeting();
+    if (typeof greeting === 'string') {
+      this.session.say(greeting);
+      return;
+    }
+    const audio = await greeting.audio();
+    this.session.say(greeting.text, audio && { audio });
   }
 }
 

@@ -11,6 +11,7 @@ import { createTicketTools } from '../agents/support-triage/tickets.js';
 import { createWorkflow } from '../agents/workflows.js';
 import { DeadAirFiller } from './call-audio/dead-air-filler.js';
 import { AudioClip } from './call-audio/audio-clip.js';
+import { PrerenderedSpeech } from './call-audio/prerendered-speech.js';
 import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
 import { CallOutcomeRecorder } from './call-outcome-recorder.js';
@@ -209,10 +210,33 @@ export default defineAgent({
         .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
     };
 
+    // The speech stack and the first words are known now, and the greeting is synthesized while
+    // the call is still being set up (background track, slot, session start): the caller hears
+    // it as soon as the agent can speak.
+    const callerSpeech = new CallerSpeech();
+    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip, callerSpeech });
+    const recorded = recordingPolicy(config, deployment);
+    const settings = workflowSettingsFor(deployment, {
+      appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
+      contactName: callContext.contactName,
+    });
+    const first = createWorkflow(firstWorkflow, settings);
+    // A resumed call hears an apology and the question it was last asked, then carries on.
+    const spokenGreeting = resumed
+      ? `${RESUME_APOLOGY} ${lastAgentWords(resumed.items) ?? first.greeting()}`
+      : callContext.metadataValid
+        ? first.greeting()
+        : first.genericGreeting();
+    // A recorded call says so before anything else.
+    const greeting = openingWords({ greeting: spokenGreeting, recording: recorded.enabled, consent: recorded.consent, resumed: Boolean(resumed) });
+    const greetingSpeech = PrerenderedSpeech.start(providers.tts, greeting);
+    ctx.addShutdownCallback(async () => greetingSpeech.cancel());
+
     // Hold music, queue messages and the dead-air filler play on this second track; livekit-sip
-    // mixes it into the phone leg, browsers play it alongside the agent's voice.
+    // mixes it into the phone leg, browsers play it alongside the agent's voice. It starts while
+    // the slot is taken; only a caller put on hold needs it sooner.
     const background = new voice.BackgroundAudioPlayer();
-    await background.start({ room: ctx.room });
+    const backgroundStarted = background.start({ room: ctx.room });
     ctx.addShutdownCallback(() => background.close());
 
     // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
@@ -231,6 +255,7 @@ export default defineAgent({
       caller,
       callerNumber,
       player: background,
+      playerStarted: backgroundStarted,
       callerGone,
       calls: crm.calls,
       dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
@@ -241,7 +266,9 @@ export default defineAgent({
       log,
     });
     if (reached.overflow) metrics.report({ kind: 'hold', result: reached.overflow.result, seconds: reached.overflow.waitedMs / 1000 });
+    await backgroundStarted;
     if (!reached.answered) {
+      greetingSpeech.cancel();
       metrics.report({ kind: 'call_ended', disposition: reached.disposition, jobId: ctx.job.id });
       keepRecord({
         reason: reached.overflow.result,
@@ -276,9 +303,6 @@ export default defineAgent({
       await alive.lease?.stop();
       await alive.handedOver;
     });
-    const callerSpeech = new CallerSpeech();
-    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip, callerSpeech });
-    const recorded = recordingPolicy(config, deployment);
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => callerSpeech.set(ev.newState === 'speaking'));
     const recorder = new CallOutcomeRecorder(log);
@@ -325,10 +349,6 @@ export default defineAgent({
       log,
       onResult: (result) => recorder.transferred(result),
     });
-    const settings = workflowSettingsFor(deployment, {
-      appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
-      contactName: callContext.contactName,
-    });
     const failedOver = (kind: 'llm' | 'stt' | 'tts') => {
       metrics.report({ kind: 'fallback', provider: kind });
       log.warn({ event: 'provider_failover', provider: kind }, 'provider failed over to the next');
@@ -336,19 +356,10 @@ export default defineAgent({
     onFailover(providers.stt, 'stt', failedOver);
     onFailover(providers.tts, 'tts', failedOver);
     const agents = new CallAgents({ config, settings, dataTools, transferTool, recorder, onFailover: failedOver });
-    const first = createWorkflow(firstWorkflow, settings);
-    // A resumed call hears an apology and the question it was last asked, then carries on.
-    const spokenGreeting = resumed
-      ? `${RESUME_APOLOGY} ${lastAgentWords(resumed.items) ?? first.greeting()}`
-      : callContext.metadataValid
-        ? first.greeting()
-        : first.genericGreeting();
-    // A recorded call says so before anything else.
-    const greeting = openingWords({ greeting: spokenGreeting, recording: recorded.enabled, consent: recorded.consent, resumed: Boolean(resumed) });
     if (resumed) log.info({ event: 'call_resumed', workflow: firstWorkflow, turns: resumed.turns, resume: resumed.resumes }, 'call resumed after its agent died');
 
     await session.start({
-      agent: agents.create(firstWorkflow, { greeting, history: resumed && restoreItems(resumed.items) }),
+      agent: agents.create(firstWorkflow, { greeting: greetingSpeech, history: resumed && restoreItems(resumed.items) }),
       room: ctx.room,
       // The room's audio arrives at the rate VAD, end-of-turn model and STT all take (16 kHz),
       // resampled once in the native stack, instead of at the framework's 24 kHz with a

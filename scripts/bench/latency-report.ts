@@ -11,6 +11,8 @@ export interface ReportInputs {
   providers: ProviderSet;
   providersDescription: string;
   turns: number;
+  /** Times each level ran in a row, its samples pooled. */
+  rounds: number;
   /** The concurrency the headline figures are taken at. */
   headlineCalls: number;
   /** End of speech -> final transcript, as the STT endpoint really sent it (injected set only). */
@@ -109,6 +111,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
       concurrentCalls: inputs.headlineCalls,
       sweepLevels: [...new Set(inputs.runs.map((r) => r.calls))].sort((a, b) => a - b),
       turnsPerCall: inputs.turns,
+      roundsPerLevel: inputs.rounds,
       providers: inputs.providers,
       providersDescription: inputs.providersDescription,
       ...(inputs.providers === 'injected' ? { injectedMs: { stt: INJECTED_MS.sttFinal, llm: INJECTED_MS.llmFirstToken, tts: INJECTED_MS.ttsFirstAudio }, sttFinalMeasuredMs: figure(inputs.sttFinalMs) } : {}),

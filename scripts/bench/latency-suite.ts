@@ -16,6 +16,8 @@ export interface LatencySuiteOptions {
   /** Extra concurrency levels for the sweep; the headline `calls` level always runs. */
   sweep: number[];
   peers: Peer[];
+  /** Times each level runs in a row, samples pooled (default 1). */
+  rounds?: number;
   /** Where results go (tests write to a temporary folder). */
   resultsDir?: string;
 }
@@ -26,7 +28,7 @@ export async function latencySuite(stack: TestStack, options: LatencySuiteOption
   const providers = await BenchProviders.start(options.providers);
   try {
     const levels = [...new Set([...options.sweep, options.calls])].sort((a, b) => a - b);
-    const runs = await runLatency({ stack, providers, levels, turns: options.turns, peers: options.peers });
+    const runs = await runLatency({ stack, providers, levels, turns: options.turns, peers: options.peers, rounds: options.rounds });
     // The STT endpoint's own measurements come back when it stops.
     await providers.close();
     const endpointing = sessionTurnHandling(false).endpointing as { minDelay: number };
@@ -35,6 +37,7 @@ export async function latencySuite(stack: TestStack, options: LatencySuiteOption
       providers: options.providers,
       providersDescription: providers.describe(),
       turns: options.turns,
+      rounds: options.rounds ?? 1,
       headlineCalls: options.calls,
       sttFinalMs: providers.sttDelaysMs,
       endpointingMs: { voicefleet: Math.max(loadConfig().VOICEFLEET_VAD_MIN_SILENCE_MS, endpointing.minDelay), stock: STOCK_ENDPOINTING_MS },

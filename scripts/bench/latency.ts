@@ -44,6 +44,8 @@ export interface LatencyOptions {
   levels: number[];
   turns: number;
   peers: Peer[];
+  /** Times each level runs, one after another, its samples pooled (a greeting is one sample per call). */
+  rounds?: number;
   /** Called with each finished level (the CLI shows a progress line). */
   onLevel?: (run: LevelRun) => void;
 }
@@ -73,17 +75,38 @@ export async function runLatency(options: LatencyOptions): Promise<LevelRun[]> {
       const pool = peer === 'voicefleet' ? most : 0;
       let callsSoFar = 0;
       for (const calls of options.levels) {
-        await warmProcesses(worker, pool + callsSoFar);
-        callsSoFar += calls;
-        const run = await runLevel(options, worker, peer, agentName, calls);
-        runs.push(run);
-        options.onLevel?.(run);
+        let pooled: LevelRun | undefined;
+        for (let round = 0; round < (options.rounds ?? 1); round++) {
+          await warmProcesses(worker, pool + callsSoFar);
+          callsSoFar += calls;
+          const run = await runLevel(options, worker, peer, agentName, calls);
+          pooled = pooled ? poolRuns(pooled, run) : run;
+        }
+        runs.push(pooled!);
+        options.onLevel?.(pooled!);
       }
     } finally {
       await worker.stop();
     }
   }
   return runs;
+}
+
+/** Two rounds of one level as one: every sample of both, usage averaged over their time. */
+export function poolRuns(a: LevelRun, b: LevelRun): LevelRun {
+  const seconds = a.usage.seconds + b.usage.seconds;
+  const mean = (x: number, y: number) => (seconds > 0 ? (x * a.usage.seconds + y * b.usage.seconds) / seconds : NaN);
+  const stages = Object.fromEntries(Object.entries(a.stages).map(([k, v]) => [k, [...v, ...b.stages[k as keyof LevelRun['stages']]]])) as LevelRun['stages'];
+  return {
+    peer: a.peer,
+    calls: a.calls,
+    v2vMs: [...a.v2vMs, ...b.v2vMs],
+    setupMs: [...a.setupMs, ...b.setupMs],
+    stages,
+    usage: { cpuCores: mean(a.usage.cpuCores, b.usage.cpuCores), peakRssMiB: Math.max(a.usage.peakRssMiB, b.usage.peakRssMiB), machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad), seconds },
+    failedTurns: a.failedTurns + b.failedTurns,
+    failedCalls: a.failedCalls + b.failedCalls,
+  };
 }
 
 /**

@@ -20,7 +20,8 @@ import { stopChildrenOnSignal } from '../fleet/managed-process.js';
  *   npm run bench -- --suite provider-failure --trials 3
  *   npm run bench -- --suite queues --trials 2000      (call records through CRM sync)
  *   npm run bench -- --suite latency --calls 10 --turns 3 --providers injected --sweep 1,4
- *        (voicefleet and the stock agents-js agent side by side; --peers voicefleet,stock)
+ *        (voicefleet and the stock agents-js agent side by side; --peers voicefleet,stock;
+ *        --rounds N runs each level N times in a row and pools the samples)
  *   npm run bench                      (every suite, default trials)
  */
 const SUITES = ['barge-in', 'provider-failure', 'queues', 'latency'] as const;
@@ -37,6 +38,7 @@ async function main(): Promise<void> {
       providers: { type: 'string', default: 'injected' },
       sweep: { type: 'string', default: '1,4' },
       peers: { type: 'string', default: 'voicefleet,stock' },
+      rounds: { type: 'string', default: '1' },
     },
   });
   const latencyOptions = {
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     providers: oneOf(values.providers!, ['injected', 'offline'] as const, '--providers') as ProviderSet,
     sweep: values.sweep ? values.sweep.split(',').map((v) => positiveInt(v, '--sweep')) : [],
     peers: values.peers!.split(',').map((p) => oneOf(p, ['voicefleet', 'stock'] as const, '--peers')) as Peer[],
+    rounds: positiveInt(values.rounds!, '--rounds'),
   };
   const suites: Suite[] = values.suite ? [values.suite as Suite] : [...SUITES];
   for (const suite of suites) {

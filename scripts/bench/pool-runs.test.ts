@@ -1,0 +1,30 @@
+import { describe, expect, it } from 'vitest';
+import { type LevelRun, poolRuns } from './latency.js';
+
+function run(setupMs: number, cpuCores: number, seconds: number, peakRssMiB: number): LevelRun {
+  return {
+    peer: 'voicefleet',
+    calls: 1,
+    v2vMs: [setupMs / 2],
+    setupMs: [setupMs],
+    stages: { endOfTurnMs: [1], transcriptionMs: [2], llmFirstTokenMs: [], ttsFirstAudioMs: [3], agentSideV2vMs: [4] },
+    usage: { cpuCores, peakRssMiB, machineLoad: cpuCores / 2, seconds },
+    failedTurns: 1,
+    failedCalls: 0,
+  };
+}
+
+describe('poolRuns', () => {
+  it('keeps every sample of both rounds and weights their usage by how long each ran', () => {
+    const pooled = poolRuns(run(1000, 0.2, 10, 900), run(2000, 0.5, 30, 1100));
+    expect(pooled.setupMs).toEqual([1000, 2000]);
+    expect(pooled.v2vMs).toEqual([500, 1000]);
+    expect(pooled.stages.ttsFirstAudioMs).toEqual([3, 3]);
+    expect(pooled.stages.llmFirstTokenMs).toEqual([]);
+    expect(pooled.usage.cpuCores).toBeCloseTo((0.2 * 10 + 0.5 * 30) / 40);
+    expect(pooled.usage.peakRssMiB).toBe(1100);
+    expect(pooled.usage.seconds).toBe(40);
+    expect(pooled.failedTurns).toBe(2);
+    expect(pooled.calls).toBe(1);
+  });
+});
