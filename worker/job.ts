@@ -237,6 +237,8 @@ export default defineAgent({
     // the slot is taken; only a caller put on hold needs it sooner.
     const background = new voice.BackgroundAudioPlayer();
     const backgroundStarted = background.start({ room: ctx.room });
+    // Awaited once the slot is settled; a failure before then is not a second, unhandled error.
+    backgroundStarted.catch(() => undefined);
     ctx.addShutdownCallback(() => background.close());
 
     // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
