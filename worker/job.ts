@@ -5,29 +5,30 @@ import { Queue } from 'bullmq';
 import type { Redis } from 'ioredis';
 import { SipClient } from 'livekit-server-sdk';
 import type { CallOutcome } from '../agents/workflow/outcome.js';
-import { HOLDING_PHRASE, RESUME_APOLOGY } from '../agents/workflow/phrases.js';
+import { HOLDING_PHRASE } from '../agents/workflow/phrases.js';
 import { createBookingTools } from '../agents/booking/tools.js';
 import { createTicketTools } from '../agents/support-triage/tickets.js';
-import { createWorkflow } from '../agents/workflows.js';
+import { BackgroundTrack } from './call-audio/background-track.js';
 import { DeadAirFiller } from './call-audio/dead-air-filler.js';
 import { AudioClip } from './call-audio/audio-clip.js';
-import { PrerenderedSpeech } from './call-audio/prerendered-speech.js';
 import { CallAgents } from './call-agents.js';
 import { buildCallContext } from './call-context.js';
+import { type CallerLine, fits, openCall } from './call-opening.js';
 import { CallOutcomeRecorder } from './call-outcome-recorder.js';
 import { buildCallRecord } from './crm/build-call-record.js';
 import { CallRecordKeeper } from './crm/call-record-keeper.js';
 import { Outbox } from './crm/outbox.js';
 import { livekitApiUrl, loadConfig } from './config.js';
-import { Deployments, workflowSettingsFor } from './deployments.js';
+import { Deployments } from './deployments.js';
 import { createLogger, maskPhoneNumber } from './log.js';
 import { FileCalendar } from './ports/file-calendar.js';
 import { FileTickets } from './ports/file-tickets.js';
 import { CALLER_CORPUS } from './providers/local/caller-corpus.js';
 import { PocketsphinxSTT } from './providers/local/pocketsphinx-stt.js';
-import { buildSessionProviders, onFailover } from './providers/session-providers.js';
+import { onFailover } from './providers/session-providers.js';
 import { CallerSpeech } from './providers/stall-guard-stt.js';
 import { warmOpenAI } from './providers/openai-client.js';
+import { OUTBOUND_ROOM_PREFIX } from './dialer/call-placer.js';
 import { CALLS_QUEUE } from './dialer/dialer.js';
 import { crmSyncJobOptions, QUEUES } from './queues/queues.js';
 import { connectRedis } from './queues/redis.js';
@@ -38,8 +39,8 @@ import { type CallStats, observeSession } from './session-observer.js';
 import { TURN_TRACE_TOPIC, type TurnTrace } from './metrics/turn-trace.js';
 import { recordTurnSpan, startTracing } from './telemetry/tracing.js';
 import { AliveLease } from './supervisor/alive-lease.js';
-import { CallStateStore, lastAgentWords, restoreItems, saveItems } from './supervisor/call-state.js';
-import { createRecordingStore, keepSessionRecording, openingWords, recordingPolicy, sessionRecordOption } from './recording/call-recording.js';
+import { CallStateStore, restoreItems, saveItems } from './supervisor/call-state.js';
+import { createRecordingStore, keepSessionRecording, sessionRecordOption } from './recording/call-recording.js';
 import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';
@@ -152,21 +153,35 @@ export default defineAgent({
       baseLog.error({ event: 'metadata_invalid', reason: callContext.metadataError }, 'job metadata invalid, using defaults');
     }
 
+    // A call the supervisor brought back after its agent died: its saved state, if it is this room's.
+    const states = new CallStateStore(crm.redis);
+    const saved = callContext.resumed ? await states.load(callContext.callId).catch(() => undefined) : undefined;
+    const resumed = saved?.room === callContext.roomName ? saved : undefined;
+    // The greeting is synthesized while the agent connects, for a browser caller; a phone caller's
+    // number and narrowband voice are known only once it is in the room, so it gets its own then
+    // (and the dialer's calls, always phone legs, wait for it).
+    const callerSpeech = new CallerSpeech();
+    const openingInputs = { config, deployments, callContext, resumed, vad: segmentationVad, recognizer, callerSpeech };
+    const early = callContext.roomName.startsWith(OUTBOUND_ROOM_PREFIX) ? undefined : openCall(openingInputs, { sip: false });
+    ctx.addShutdownCallback(async () => early?.greeting.cancel());
+
     await ctx.connect();
     const caller = await ctx.waitForParticipant();
     const isSip = caller.kind === ParticipantKind.SIP;
     // livekit-sip names the number the caller dialed and the caller's own number in attributes.
     // Only a SIP participant's are its trunk's word; a browser caller could set its own.
-    const dialedNumber = (isSip && caller.attributes['sip.trunkPhoneNumber']) || undefined;
+    const line: CallerLine = { sip: isSip, dialedNumber: (isSip && caller.attributes['sip.trunkPhoneNumber']) || undefined };
     const callerNumber = (isSip && caller.attributes['sip.phoneNumber']) || undefined;
-    const { deployment, unknown } = deployments.select({ deploymentId: callContext.deployment, dialedNumber });
+    let opening = early;
+    if (!opening || !fits(opening, line)) {
+      early?.greeting.cancel();
+      opening = openCall(openingInputs, line);
+    }
+    const { deployment, unknown, firstWorkflow, providers, recorded, settings, first, greeting: greetingSpeech } = opening;
+    const dialedNumber = line.dialedNumber;
+    ctx.addShutdownCallback(async () => greetingSpeech.cancel());
     const log = baseLog.child({ deployment: deployment.id });
-    // A call the supervisor brought back after its agent died: its saved state, if it is this room's.
-    const states = new CallStateStore(crm.redis);
-    const saved = callContext.resumed ? await states.load(callContext.callId).catch(() => undefined) : undefined;
-    const resumed = saved?.room === callContext.roomName ? saved : undefined;
     if (callContext.resumed && !resumed) log.warn({ event: 'resume_state_missing' }, 'no saved state for the resumed call, starting afresh');
-    const firstWorkflow = resumed?.workflow ?? callContext.workflow ?? deployment.workflow;
     if (unknown) {
       log.warn(
         { event: unknown === 'number' ? 'unknown_number' : 'unknown_deployment', dialed: maskPhoneNumber(dialedNumber), named: callContext.deployment },
@@ -210,35 +225,10 @@ export default defineAgent({
         .catch((error: Error) => log.error({ event: 'call_record_lost', error: error.message }, 'call record could not be kept'));
     };
 
-    // The speech stack and the first words are known now, and the greeting is synthesized while
-    // the call is still being set up (background track, slot, session start): the caller hears
-    // it as soon as the agent can speak.
-    const callerSpeech = new CallerSpeech();
-    const providers = buildSessionProviders({ config, vad: segmentationVad, recognizer, narrowband: isSip, callerSpeech });
-    const recorded = recordingPolicy(config, deployment);
-    const settings = workflowSettingsFor(deployment, {
-      appointment: callContext.appointment && { bookingId: callContext.appointment.bookingId, slot: { id: callContext.appointment.slotId } },
-      contactName: callContext.contactName,
-    });
-    const first = createWorkflow(firstWorkflow, settings);
-    // A resumed call hears an apology and the question it was last asked, then carries on.
-    const spokenGreeting = resumed
-      ? `${RESUME_APOLOGY} ${lastAgentWords(resumed.items) ?? first.greeting()}`
-      : callContext.metadataValid
-        ? first.greeting()
-        : first.genericGreeting();
-    // A recorded call says so before anything else.
-    const greeting = openingWords({ greeting: spokenGreeting, recording: recorded.enabled, consent: recorded.consent, resumed: Boolean(resumed) });
-    const greetingSpeech = PrerenderedSpeech.start(providers.tts, greeting);
-    ctx.addShutdownCallback(async () => greetingSpeech.cancel());
-
     // Hold music, queue messages and the dead-air filler play on this second track; livekit-sip
-    // mixes it into the phone leg, browsers play it alongside the agent's voice. It starts while
-    // the slot is taken; only a caller put on hold needs it sooner.
-    const background = new voice.BackgroundAudioPlayer();
-    const backgroundStarted = background.start({ room: ctx.room });
-    // Awaited once the slot is settled; a failure before then is not a second, unhandled error.
-    backgroundStarted.catch(() => undefined);
+    // mixes it into the phone leg, browsers play it alongside the agent's voice. A caller put on
+    // hold has it at once; any other call once the greeting is playing.
+    const background = new BackgroundTrack(ctx.room);
     ctx.addShutdownCallback(() => background.close());
 
     // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
@@ -256,8 +246,8 @@ export default defineAgent({
       room: ctx.room,
       caller,
       callerNumber,
-      player: background,
-      playerStarted: backgroundStarted,
+      player: background.player,
+      startPlayer: () => background.start(),
       callerGone,
       calls: crm.calls,
       dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
@@ -268,7 +258,6 @@ export default defineAgent({
       log,
     });
     if (reached.overflow) metrics.report({ kind: 'hold', result: reached.overflow.result, seconds: reached.overflow.waitedMs / 1000 });
-    await backgroundStarted;
     if (!reached.answered) {
       greetingSpeech.cancel();
       metrics.report({ kind: 'call_ended', disposition: reached.disposition, jobId: ctx.job.id });
@@ -307,6 +296,14 @@ export default defineAgent({
     });
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => callerSpeech.set(ev.newState === 'speaking'));
+    // The greeting's track is through its negotiation once the agent speaks (or the caller spoke
+    // first); the background track follows it, well before a slow answer needs the filler.
+    const startBackground = () => {
+      if (background.started) return;
+      background.start().catch((error: Error) => log.warn({ event: 'background_track_failed', error: error.message }, 'background track could not be published'));
+    };
+    session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => ev.newState === 'speaking' && startBackground());
+    session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => ev.newState === 'speaking' && startBackground());
     const recorder = new CallOutcomeRecorder(log);
     const stats = observeSession({
       session,
@@ -399,7 +396,7 @@ export default defineAgent({
     saveState();
 
     if (config.VOICEFLEET_DEAD_AIR_BUDGET_MS > 0) {
-      new DeadAirFiller(session, background, holdingPhrase, {
+      new DeadAirFiller(session, background.player, holdingPhrase, {
         budgetMs: config.VOICEFLEET_DEAD_AIR_BUDGET_MS,
         minThinkingMs: DEAD_AIR_MIN_THINKING_MS,
         onFilled: (thinkingMs) => {

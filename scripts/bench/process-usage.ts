@@ -5,16 +5,16 @@ const TICKS_PER_SECOND = 100;
 const PAGE_BYTES = 4096;
 
 interface GroupReading {
-  cpuSeconds: number;
+  /** CPU seconds so far of each live process in the group, by pid. */
+  cpuSeconds: Map<number, number>;
   rssBytes: number;
   processes: number;
 }
 
 /** CPU time and resident memory of every process in one process group, read from /proc. */
 export function readProcessGroup(pgid: number): GroupReading {
-  let ticks = 0;
+  const cpuSeconds = new Map<number, number>();
   let pages = 0;
-  let processes = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -22,14 +22,36 @@ export function readProcessGroup(pgid: number): GroupReading {
       // Fields after the parenthesised command name: state ppid pgrp ... utime(11) stime(12) ... rss(21).
       const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
       if (Number(fields[2]) !== pgid) continue;
-      ticks += Number(fields[11]) + Number(fields[12]);
+      cpuSeconds.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
       pages += Number(fields[21]);
-      processes += 1;
     } catch {
       // exited while we looked
     }
   }
-  return { cpuSeconds: ticks / TICKS_PER_SECOND, rssBytes: pages * PAGE_BYTES, processes };
+  return { cpuSeconds, rssBytes: pages * PAGE_BYTES, processes: cpuSeconds.size };
+}
+
+/**
+ * CPU a changing group used over a window: each process from its first reading to its last. A
+ * group total would drop when a job process exits (its time leaves the sum) and jump by the
+ * whole life of one forked in the window; per process, neither happens.
+ */
+export class GroupCpu {
+  readonly #first = new Map<number, number>();
+  readonly #last = new Map<number, number>();
+
+  add(reading: GroupReading): void {
+    for (const [pid, seconds] of reading.cpuSeconds) {
+      if (!this.#first.has(pid)) this.#first.set(pid, seconds);
+      this.#last.set(pid, seconds);
+    }
+  }
+
+  get seconds(): number {
+    let total = 0;
+    for (const [pid, last] of this.#last) total += last - this.#first.get(pid)!;
+    return total;
+  }
 }
 
 /** Busy and total jiffies of the whole machine (/proc/stat), for its load over a window. */
@@ -55,7 +77,8 @@ export interface UsageSummary {
 export class ProcessGroupSampler {
   readonly #pgid: number;
   #timer?: NodeJS.Timeout;
-  #start?: { at: number; cpu: number; machine: { busy: number; total: number } };
+  #start?: { at: number; machine: { busy: number; total: number } };
+  #cpu = new GroupCpu();
   #peakRss = 0;
 
   constructor(pgid: number) {
@@ -64,10 +87,14 @@ export class ProcessGroupSampler {
 
   start(everyMs = 250): void {
     const reading = readProcessGroup(this.#pgid);
-    this.#start = { at: performance.now(), cpu: reading.cpuSeconds, machine: readMachineCpu() };
+    this.#start = { at: performance.now(), machine: readMachineCpu() };
+    this.#cpu = new GroupCpu();
+    this.#cpu.add(reading);
     this.#peakRss = reading.rssBytes;
     this.#timer = setInterval(() => {
-      this.#peakRss = Math.max(this.#peakRss, readProcessGroup(this.#pgid).rssBytes);
+      const now = readProcessGroup(this.#pgid);
+      this.#cpu.add(now);
+      this.#peakRss = Math.max(this.#peakRss, now.rssBytes);
     }, everyMs);
   }
 
@@ -76,11 +103,12 @@ export class ProcessGroupSampler {
     const start = this.#start;
     if (!start) throw new Error('ProcessGroupSampler.stop() before start()');
     const end = readProcessGroup(this.#pgid);
+    this.#cpu.add(end);
     const machine = readMachineCpu();
     const seconds = (performance.now() - start.at) / 1000;
     this.#peakRss = Math.max(this.#peakRss, end.rssBytes);
     return {
-      cpuCores: (end.cpuSeconds - start.cpu) / seconds,
+      cpuCores: this.#cpu.seconds / seconds,
       peakRssMiB: this.#peakRss / 2 ** 20,
       machineLoad: (machine.busy - start.machine.busy) / Math.max(1, machine.total - start.machine.total),
       seconds,

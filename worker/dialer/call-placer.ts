@@ -10,6 +10,9 @@ export interface CallPlacer {
   place(request: DialRequest, callRef: string): Promise<DialOutcome>;
 }
 
+/** Rooms of the calls the dialer places: their caller is always a phone leg. */
+export const OUTBOUND_ROOM_PREFIX = 'out-';
+
 /**
  * LiveKit SIP: dispatch the agent into a fresh room, then have livekit-sip dial the callee into
  * it over the outbound trunk, waiting until they answer. SIP failure codes map to outcomes.
@@ -24,7 +27,7 @@ export class LiveKitCallPlacer implements CallPlacer {
   }
 
   async place(request: DialRequest, callRef: string): Promise<DialOutcome> {
-    const room = `out-${callRef}`;
+    const room = `${OUTBOUND_ROOM_PREFIX}${callRef}`;
     const metadata = JSON.stringify({ workflow: request.workflow, deployment: request.deployment, ...request.context });
     await this.#dispatch.createDispatch(room, this.options.agentName, { metadata });
     try {

@@ -82,16 +82,21 @@ describe('reachAnAgent', () => {
     };
   }
 
-  it('answers at once while a slot is free', async () => {
+  it('answers at once while a slot is free, leaving the background track unpublished', async () => {
     const slots = new CallSlots(redis, { pool: `unit-${++n}`, limit: 1, leaseMs: 30_000 });
-    expect(await reachAnAgent(options(slots))).toEqual({ answered: true });
+    let published = 0;
+    expect(await reachAnAgent(options(slots, { startPlayer: async () => void (published += 1) }))).toEqual({ answered: true });
+    expect(published).toBe(0);
   });
 
   it('queues a callback in business hours when the wait runs out, and frees the place in line', async () => {
     const slots = await fullPool();
     const started = Date.now();
-    const result = await reachAnAgent(options(slots));
+    let published = 0;
+    const result = await reachAnAgent(options(slots, { startPlayer: async () => void (published += 1) }));
     expect(Date.now() - started).toBeGreaterThanOrEqual(5000);
+    // Hold music needs the track before the caller hears anything.
+    expect(published).toBe(1);
     expect(result).toMatchObject({ answered: false, disposition: 'callback_requested', overflow: { position: 1, result: 'callback' } });
     const [job] = await calls.getJobs(['delayed', 'waiting', 'prioritized']);
     expect(job?.data).toMatchObject({

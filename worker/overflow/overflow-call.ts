@@ -20,8 +20,8 @@ export interface OverflowCallOptions {
   caller: RemoteParticipant;
   callerNumber?: string;
   player: voice.BackgroundAudioPlayer;
-  /** The player starts while the slot is taken; a caller put on hold waits for it. */
-  playerStarted?: Promise<unknown>;
+  /** Publishes the player's track; only a caller put on hold needs it before the greeting. */
+  startPlayer?: () => Promise<unknown>;
   callerGone: AbortSignal;
   /** The outbound calls queue, for callbacks. */
   calls: Queue;
@@ -60,7 +60,7 @@ export async function reachAnAgent(options: OverflowCallOptions): Promise<Overfl
   const say = overflowPhrases(options.deployment.business.name);
   log.info({ event: 'call_queued', position: first.position }, 'every agent busy, caller on hold');
   options.onHold?.();
-  await options.playerStarted;
+  await options.startPlayer?.();
   const waited = await holdForAgent({
     slots,
     callId,

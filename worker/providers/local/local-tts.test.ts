@@ -110,6 +110,23 @@ describe.each<[LocalTTSEngine, number]>([
     expect(clipped / samples.length).toBeLessThan(0.001);
     expect(zeroCrossingRate(samples)).toBeLessThan(0.3);
   });
+
+  it('starts with the first word, not the engine\'s lead-in silence', async () => {
+    const local = new LocalTTS({ engine, sampleRate });
+    const frames = (await collect(local.synthesize(TEN_WORDS))).map((a) => a.frame);
+    const samples = samplesOf(frames);
+    const window = sampleRate / 100;
+    let firstSoundMs = -1;
+    for (let i = 0; i < samples.length; i += window) {
+      if (rmsLevel(samples.subarray(i, i + window)) >= 0.02) {
+        firstSoundMs = (i / sampleRate) * 1000;
+        break;
+      }
+    }
+    // flite's files open with about 250 ms of near-silence; the caller should not wait through it.
+    expect(firstSoundMs).toBeGreaterThanOrEqual(0);
+    expect(firstSoundMs).toBeLessThan(150);
+  });
 });
 
 describe.each(ENGINES)('LocalTTS %s', (engine) => {

@@ -12,7 +12,7 @@ import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Readable } from 'node:stream';
-import { concatSamples, parseWav, readWavHeader, samplesOf, WavFormatError, type Pcm16 } from './wav.js';
+import { concatSamples, parseWav, readWavHeader, samplesOf, trimLeadingSilence, WavFormatError, type Pcm16 } from './wav.js';
 
 export type LocalTTSEngine = 'flite' | 'espeak-ng';
 
@@ -32,6 +32,14 @@ export interface LocalTTSOptions {
 const FRAME_MS = 20;
 const DEFAULT_VOICE: Record<LocalTTSEngine, string> = { flite: 'slt', 'espeak-ng': 'en-us' };
 const ESPEAK_WORDS_PER_MINUTE = '165';
+/**
+ * flite opens every file with about a quarter second of near-silence (slt, kal), which played is
+ * that much dead air before each sentence, the greeting and the first word of an answer included.
+ * Speech (-34 dBFS) is found first, then its soft onset (above -46 dBFS) before it; 20 ms of lead-in
+ * is kept.
+ * espeak-ng starts within a few tens of milliseconds and streams, so it is left as it is.
+ */
+const FLITE_LEAD_IN = { thresholdRms: 0.005, speechRms: 0.02, windowMs: 10, keepMs: 20 };
 /**
  * Engine processes one TTS runs at once. The stream adapter starts a synthesis per sentence as
  * soon as the LLM has written it, and an LLM writes far faster than speech is spoken: unlimited,
@@ -346,7 +354,7 @@ async function fliteSentence(text: string, voice: string, run: Omit<EngineRun, '
   const engine = startEngine({ ...run, argv: ['-voice', voice, '-t', text, '-o', file] });
   try {
     await engine.exited;
-    return parseWav(await readFile(file));
+    return trimLeadingSilence(parseWav(await readFile(file)), FLITE_LEAD_IN);
   } finally {
     await engine.stop();
     await rm(dir, { recursive: true, force: true });

@@ -105,3 +105,26 @@ export function rmsLevel(samples: Int16Array): number {
   for (const s of samples) sum += s * s;
   return Math.sqrt(sum / samples.length) / 32768;
 }
+
+/**
+ * `pcm` from just before its first sound. The first `windowMs` window at `speechRms` or louder is
+ * speech; it starts at the earliest window of the unbroken run at `thresholdRms` or louder that
+ * leads up to it, and all before that, less `keepMs` of lead-in, is cut. Audio with no speech is
+ * left whole.
+ */
+export function trimLeadingSilence(pcm: Pcm16, options: { thresholdRms: number; speechRms: number; windowMs: number; keepMs: number }): Pcm16 {
+  const frame = pcm.channels;
+  const window = Math.max(1, Math.round((pcm.sampleRate * options.windowMs) / 1000)) * frame;
+  const level = (start: number) => rmsLevel(pcm.samples.subarray(start, start + window));
+  for (let speech = 0; speech < pcm.samples.length; speech += window) {
+    if (level(speech) < options.speechRms) continue;
+    // Back from the first clear speech through its soft onset (a breathy "th"), but not over a
+    // click the engine left in the silence before it.
+    let start = speech;
+    while (start - window >= 0 && level(start - window) >= options.thresholdRms) start -= window;
+    const from = Math.max(0, start - Math.round((pcm.sampleRate * options.keepMs) / 1000) * frame);
+    // A copy, not a view: the native resampler reads a frame's whole underlying buffer.
+    return from === 0 ? pcm : { ...pcm, samples: pcm.samples.slice(from) };
+  }
+  return pcm;
+}
