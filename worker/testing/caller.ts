@@ -142,8 +142,10 @@ export class Caller {
     this.room.on(RoomEvent.TrackSubscribed, (track: RemoteTrack, publication, participant: RemoteParticipant) => {
       if (track.kind !== TrackKind.KIND_AUDIO || participant.kind !== ParticipantKind.AGENT) return;
       this.#agent ??= participant;
-      if (publication.name === BACKGROUND_TRACK_NAME) void this.#background.listen(track);
-      else void this.#monitor.listen(track);
+      // A track can be gone by the time its stream opens (the agent published it as the caller
+      // hung up); nothing more will be heard on it, and a wait on it fails on its own.
+      const monitor = publication.name === BACKGROUND_TRACK_NAME ? this.#background : this.#monitor;
+      monitor.listen(track).catch(() => undefined);
     });
     this.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, participant) => {
       const state = changed['lk.agent.state'];
