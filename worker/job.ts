@@ -175,11 +175,12 @@ export default defineAgent({
     let opening = early;
     if (!opening || !fits(opening, line)) {
       early?.greeting.cancel();
-      opening = openCall(openingInputs, line);
+      const own = openCall(openingInputs, line);
+      ctx.addShutdownCallback(async () => own.greeting.cancel());
+      opening = own;
     }
     const { deployment, unknown, firstWorkflow, providers, recorded, settings, first, greeting: greetingSpeech } = opening;
     const dialedNumber = line.dialedNumber;
-    ctx.addShutdownCallback(async () => greetingSpeech.cancel());
     const log = baseLog.child({ deployment: deployment.id });
     if (callContext.resumed && !resumed) log.warn({ event: 'resume_state_missing' }, 'no saved state for the resumed call, starting afresh');
     if (unknown) {
