@@ -81,6 +81,9 @@ describe('callers beyond the fleet capacity wait on hold, in order', () => {
         expect(bursts.at(-1)!.endedAt === undefined || performance.now() - bursts.at(-1)!.endedAt! < 2000).toBe(true);
       }
       expect(worker.lines.some((l) => l.event === 'call_queued' && l.position === 1)).toBe(true);
+      // The agent's voice is published while the caller holds, ahead of its session, so the
+      // greeting waits on no track negotiation once a slot frees.
+      for (const held of [second, third]) expect(held.agentTracks.map((t) => t.kind).sort()).toEqual(['background', 'voice']);
 
       // The first caller hangs up: the second (who called earlier) is answered, not the third.
       await first.hangUp();

@@ -9,6 +9,7 @@ import { HOLDING_PHRASE } from '../agents/workflow/phrases.js';
 import { createBookingTools } from '../agents/booking/tools.js';
 import { createTicketTools } from '../agents/support-triage/tickets.js';
 import { BackgroundTrack } from './call-audio/background-track.js';
+import { VoiceTrack } from './call-audio/voice-track.js';
 import { DeadAirFiller } from './call-audio/dead-air-filler.js';
 import { AudioClip } from './call-audio/audio-clip.js';
 import { CallAgents } from './call-agents.js';
@@ -231,6 +232,11 @@ export default defineAgent({
     // hold has it at once; any other call once the greeting is playing.
     const background = new BackgroundTrack(ctx.room);
     ctx.addShutdownCallback(() => background.close());
+    // The agent's voice is published now, so its negotiation with the caller is over by the time
+    // the session starts and the greeting plays (closed once the session has let go of it).
+    const voiceTrack = new VoiceTrack(ctx.room, providers.tts.sampleRate);
+    voiceTrack.publish().catch((error: Error) => log.warn({ event: 'voice_track_failed', error: error.message }, 'voice track could not be published'));
+    ctx.addShutdownCallback(() => voiceTrack.close());
 
     // Every agent of this worker may be busy: an inbound caller then waits on hold, in arrival
     // order. A callee the dialer reached is answered at once (the dialer keeps to fleet capacity).
@@ -296,6 +302,7 @@ export default defineAgent({
       await alive.handedOver;
     });
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
+    session.output.audio = voiceTrack.output;
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => callerSpeech.set(ev.newState === 'speaking'));
     // The greeting's track is through its negotiation once the agent speaks (or the caller spoke
     // first); the background track follows it, well before a slow answer needs the filler.
@@ -363,10 +370,11 @@ export default defineAgent({
       room: ctx.room,
       // The room's audio arrives at the rate VAD, end-of-turn model and STT all take (16 kHz),
       // resampled once in the native stack, instead of at the framework's 24 kHz with a
-      // JavaScript resampler round trip per consumer per 10 ms frame; and it leaves at the TTS's
-      // own rate, so the framework resamples no agent audio either.
+      // JavaScript resampler round trip per consumer per 10 ms frame. The agent's audio leaves on
+      // the voice track above, at the TTS's own rate, so the framework resamples none of it
+      // either; RoomIO publishes no track of its own.
       inputOptions: { participantIdentity: caller.identity, audioSampleRate: SESSION_INPUT_RATE },
-      outputOptions: { audioSampleRate: providers.tts.sampleRate },
+      outputOptions: { audioEnabled: false },
       record: sessionRecordOption(recorded, ctx.job),
     });
 

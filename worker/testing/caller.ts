@@ -79,6 +79,8 @@ export class Caller {
   /** Final transcripts, each stamped with when its segment started (performance.now()). */
   readonly transcripts: Transcript[] = [];
   readonly agentStates: { state: string; at: number }[] = [];
+  /** The agent's audio tracks as this caller subscribed to them: `voice` or `background`. */
+  readonly agentTracks: { kind: 'voice' | 'background'; at: number }[] = [];
   readonly turns: TurnReport[] = [];
   /**
    * The agent's per-turn latency traces (topic `voicefleet.turn`), each with
@@ -144,7 +146,9 @@ export class Caller {
       this.#agent ??= participant;
       // A track can be gone by the time its stream opens (the agent published it as the caller
       // hung up); nothing more will be heard on it, and a wait on it fails on its own.
-      const monitor = publication.name === BACKGROUND_TRACK_NAME ? this.#background : this.#monitor;
+      const background = publication.name === BACKGROUND_TRACK_NAME;
+      this.agentTracks.push({ kind: background ? 'background' : 'voice', at: performance.now() });
+      const monitor = background ? this.#background : this.#monitor;
       monitor.listen(track).catch(() => undefined);
     });
     this.room.on(RoomEvent.ParticipantAttributesChanged, (changed: Record<string, string>, participant) => {
