@@ -229,7 +229,7 @@ export default defineAgent({
 
     // Hold music, queue messages and the dead-air filler play on this second track; livekit-sip
     // mixes it into the phone leg, browsers play it alongside the agent's voice. A caller put on
-    // hold has it at once; any other call once the greeting is playing.
+    // hold has it at once; any other call once the greeting has been said.
     const background = new BackgroundTrack(ctx.room);
     ctx.addShutdownCallback(() => background.close());
     // The agent's voice is published now, so its negotiation with the caller is over by the time
@@ -304,13 +304,14 @@ export default defineAgent({
     const session = new voice.AgentSession({ vad, stt: providers.stt, tts: providers.tts, turnHandling: sessionTurnHandling(isSip) });
     session.output.audio = voiceTrack.output;
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => callerSpeech.set(ev.newState === 'speaking'));
-    // The greeting's track is through its negotiation once the agent speaks (or the caller spoke
-    // first); the background track follows it, well before a slow answer needs the filler.
+    // Published once the greeting has been said, or the caller speaks first: its negotiation (and
+    // the job's CPU for it) then stays out of the greeting's first frames, and it is through well
+    // before a slow answer to the caller's first words needs the filler.
     const startBackground = () => {
       if (background.started) return;
       background.start().catch((error: Error) => log.warn({ event: 'background_track_failed', error: error.message }, 'background track could not be published'));
     };
-    session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => ev.newState === 'speaking' && startBackground());
+    session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => ev.oldState === 'speaking' && startBackground());
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => ev.newState === 'speaking' && startBackground());
     const recorder = new CallOutcomeRecorder(log);
     const stats = observeSession({
