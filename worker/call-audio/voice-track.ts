@@ -32,9 +32,12 @@ export class VoiceTrack {
     return this.#published;
   }
 
+  /**
+   * Does not wait for the publication: the framework's wait for the caller's subscription does
+   * not heed the abort, and a caller who left before subscribing would hold the job's shutdown.
+   */
   async close(): Promise<void> {
     this.#stop.abort();
-    await this.#published?.catch(() => undefined);
     await this.output.close();
   }
 }
