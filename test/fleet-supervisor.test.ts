@@ -37,6 +37,10 @@ async function startFleet(): Promise<Fleet> {
   return { child, output, ports, exit };
 }
 
+// The banner wait alone may take 120 s on a loaded machine, and stopping grants each child a
+// 10 s grace period, so the vitest default of 60 s would cut a slow but healthy run short.
+const FLEET_TEST_TIMEOUT_MS = 200_000;
+
 function bannerValue(output: string[], label: string): string | undefined {
   return output.find((l) => l.trimStart().startsWith(label))?.split(label)[1]?.trim();
 }
@@ -44,7 +48,9 @@ function bannerValue(output: string[], label: string): string | undefined {
 describe('npm start fleet supervisor', () => {
   let fleet: Fleet | undefined;
 
-  afterEach(async () => {
+  afterEach(async ({ task }) => {
+    // A timed-out test says nothing about where the fleet stood; its own output does.
+    if (fleet && task.result?.state !== 'pass') console.error(`fleet output:\n${fleet.output.slice(-80).join('\n')}`);
     if (fleet && fleet.child.exitCode === null) {
       fleet.child.kill('SIGKILL');
       for (const pid of descendantsOf(fleet.child.pid!)) process.kill(pid, 'SIGKILL');
@@ -82,7 +88,7 @@ describe('npm start fleet supervisor', () => {
     expect(children.filter(isAlive)).toEqual([]);
     expect(await portInUse(f.ports.redis)).toBe(false);
     expect(await portInUse(f.ports.livekit)).toBe(false);
-  });
+  }, FLEET_TEST_TIMEOUT_MS);
 
   it('stops the rest and exits non-zero when a required child dies', async () => {
     fleet = await startFleet();
@@ -103,5 +109,5 @@ describe('npm start fleet supervisor', () => {
     expect(await f.exit).toBe(1);
     expect(f.output.some((l) => l.includes('livekit exited unexpectedly'))).toBe(true);
     expect(children.filter(isAlive)).toEqual([]);
-  });
+  }, FLEET_TEST_TIMEOUT_MS);
 });
