@@ -41,7 +41,8 @@ import { TURN_TRACE_TOPIC, type TurnTrace } from './metrics/turn-trace.js';
 import { recordTurnSpan, startTracing } from './telemetry/tracing.js';
 import { AliveLease } from './supervisor/alive-lease.js';
 import { CallStateStore, restoreItems, saveItems } from './supervisor/call-state.js';
-import { createRecordingStore, keepSessionRecording, sessionRecordOption } from './recording/call-recording.js';
+import type { BackgroundRecording } from './recording/background-recording.js';
+import { backgroundRecording as recordBackground, createRecordingStore, keepSessionRecording, sessionRecordOption } from './recording/call-recording.js';
 import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';
@@ -314,6 +315,8 @@ export default defineAgent({
     session.on(voice.AgentSessionEventTypes.AgentStateChanged, (ev) => ev.oldState === 'speaking' && startBackground());
     session.on(voice.AgentSessionEventTypes.UserStateChanged, (ev) => ev.newState === 'speaking' && startBackground());
     const recorder = new CallOutcomeRecorder(log);
+    // Set once the session's recorder runs: what the background track plays goes into the recording.
+    let backgroundRecording: BackgroundRecording | undefined;
     const stats = observeSession({
       session,
       log,
@@ -339,7 +342,7 @@ export default defineAgent({
         void leaseStopped.then(() => states.ended(callContext.callId, resumed?.resumes ?? 0)).catch(() => undefined);
         const outcome = recorder.finish(reason);
         metrics.report({ kind: 'call_ended', disposition: outcome.disposition, jobId: ctx.job.id });
-        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, log }) : undefined;
+        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, background: backgroundRecording, log }) : undefined;
         keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats, recording });
       },
     });
@@ -378,6 +381,11 @@ export default defineAgent({
       outputOptions: { audioEnabled: false },
       record: sessionRecordOption(recorded, ctx.job),
     });
+    const recordingStartedAt = session._recorderIO?.recordingStartedAt;
+    if (recordingStartedAt !== undefined) {
+      backgroundRecording = recordBackground(ctx.sessionDirectory, recordingStartedAt);
+      if (!background.recordInto(backgroundRecording)) log.warn({ event: 'recording_background_untapped' }, 'background track cannot be recorded with this framework version');
+    }
 
     // The call's state after every turn, and a lease that says its job is alive: if this process
     // dies, the supervisor (in crm-sync) gives the call to a new agent that resumes from here.

@@ -231,7 +231,7 @@ export async function turnWhileProvidersFail(
   agentName: string,
   failure: ProviderFailure,
   line: string,
-): Promise<TurnReport> {
+): Promise<TurnReport & { room: string }> {
   stub.mode = 'workflow';
   stub.speechMode = 'tone';
   const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName });
@@ -240,7 +240,7 @@ export async function turnWhileProvidersFail(
     await caller.waitForAgentToFinish(30_000);
     stub.mode = failure.llm;
     stub.speechMode = failure.speech;
-    return await caller.turn(line, 30_000);
+    return { ...(await caller.turn(line, 30_000)), room: caller.roomName };
   } finally {
     await caller.hangUp();
   }

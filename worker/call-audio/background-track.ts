@@ -1,5 +1,6 @@
 import { voice } from '@livekit/agents';
-import type { Room } from '@livekit/rtc-node';
+import type { AudioFrame, AudioSource, Room } from '@livekit/rtc-node';
+import type { BackgroundRecording } from '../recording/background-recording.js';
 
 /**
  * The call's second audio track (hold music, queue messages, the dead-air filler), published the
@@ -11,6 +12,8 @@ export class BackgroundTrack {
   readonly player = new voice.BackgroundAudioPlayer();
   readonly #room: Room;
   #started?: Promise<void>;
+  #recording?: BackgroundRecording;
+  #tapped = false;
 
   constructor(room: Room) {
     this.#room = room;
@@ -24,6 +27,26 @@ export class BackgroundTrack {
   start(): Promise<void> {
     this.#started ??= this.player.start({ room: this.#room });
     return this.#started;
+  }
+
+  /**
+   * Everything the track plays from now on also goes to `recording`, stamped with when the caller
+   * hears it. The player keeps its audio source to itself, so this taps the source's
+   * captureFrame: the mixed frames, each about to join the source's play-out queue. False when
+   * this framework version's player has no such source (the recording then lacks the track).
+   */
+  recordInto(recording: BackgroundRecording): boolean {
+    this.#recording = recording;
+    if (this.#tapped) return true;
+    const source = (this.player as unknown as { audioSource?: AudioSource }).audioSource;
+    if (typeof source?.captureFrame !== 'function') return false;
+    const capture = source.captureFrame.bind(source);
+    source.captureFrame = (frame: AudioFrame) => {
+      this.#recording?.capture(frame, Date.now() + source.queuedDuration);
+      return capture(frame);
+    };
+    this.#tapped = true;
+    return true;
   }
 
   async close(): Promise<void> {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import type { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
+import { BackgroundRecording, mixIntoAgentChannel } from './background-recording.js';
 import { LocalRecordingStore } from './local-recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { S3RecordingStore } from './s3-recording-store.js';
@@ -20,6 +21,14 @@ export const SESSION_AUDIO_ONLY = { audio: true, traces: false, logs: false, tra
 
 /** What the framework names the recording in the job's session directory. */
 export const SESSION_AUDIO_FILE = 'audio.ogg';
+/** The background track's audio beside it (BackgroundRecording), and the two mixed. */
+const BACKGROUND_AUDIO_FILE = 'background.s16le';
+const MIXED_AUDIO_FILE = 'audio.mixed.ogg';
+
+/** Where the background track's audio waits for the end of the call, on the recording's clock. */
+export function backgroundRecording(sessionDirectory: string, recordingStartedAt: number): BackgroundRecording {
+  return new BackgroundRecording(join(sessionDirectory, BACKGROUND_AUDIO_FILE), recordingStartedAt);
+}
 
 type StoreConfig = Pick<
   Config,
@@ -55,25 +64,59 @@ export function openingWords(args: { greeting: string; recording: boolean; conse
 }
 
 /**
- * Moves the finished session recording into the store; its uri for the call record, or
- * undefined when there is none (recording off, the session never started, an empty file).
+ * Moves the finished session recording into the store, with what the background track played
+ * mixed into the agent's channel; its uri for the call record, or undefined when there is none
+ * (recording off, the session never started, an empty file). A mix that fails keeps the
+ * framework's recording as it is: a recording without the filler beats no recording.
  */
-export async function keepSessionRecording(args: { store: RecordingStore; callId: string; sessionDirectory: string; log: Logger }): Promise<string | undefined> {
+export async function keepSessionRecording(args: {
+  store: RecordingStore;
+  callId: string;
+  sessionDirectory: string;
+  background?: BackgroundRecording;
+  log: Logger;
+}): Promise<string | undefined> {
   const path = join(args.sessionDirectory, SESSION_AUDIO_FILE);
-  const found = await stat(path).catch(() => undefined);
-  if (!found || found.size === 0) {
-    args.log.warn({ event: 'recording_missing' }, 'call recording not found after the session');
-    return undefined;
-  }
+  const mixed = join(args.sessionDirectory, MIXED_AUDIO_FILE);
   try {
-    const saved = await args.store.save(args.callId, createReadStream(path), { contentType: 'audio/ogg' });
-    args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind }, 'call recording saved');
-    return saved.uri;
-  } catch (error) {
-    args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
-    return undefined;
+    const found = await stat(path).catch(() => undefined);
+    if (!found || found.size === 0) {
+      args.log.warn({ event: 'recording_missing' }, 'call recording not found after the session');
+      return undefined;
+    }
+    const upload = await withBackground(path, mixed, args);
+    try {
+      const saved = await args.store.save(args.callId, createReadStream(upload), { contentType: 'audio/ogg' });
+      args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind }, 'call recording saved');
+      return saved.uri;
+    } catch (error) {
+      args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
+      return undefined;
+    }
   } finally {
-    await rm(path, { force: true }).catch(() => undefined);
+    // Closed even when there is no recording, so the tap stops taking frames.
+    await args.background?.close();
+    for (const file of [path, mixed, args.background?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
+  }
+}
+
+/** The file to store: the mix when the background track played during the recording. */
+async function withBackground(path: string, mixed: string, args: { background?: BackgroundRecording; log: Logger }): Promise<string> {
+  if (!args.background) return path;
+  const kept = await args.background.close();
+  if (kept.skippedSeconds > 0) args.log.warn({ event: 'recording_background_skipped', seconds: kept.skippedSeconds }, 'background audio at an unexpected sample rate left out of the recording');
+  if (kept.error) {
+    args.log.warn({ event: 'recording_background_not_mixed', error: kept.error.message }, 'background audio could not be kept; recording stored without it');
+    return path;
+  }
+  if (kept.seconds === 0) return path;
+  try {
+    await mixIntoAgentChannel(path, args.background.path, mixed);
+    args.log.info({ event: 'recording_background_mixed', seconds: Math.round(kept.seconds * 10) / 10 }, 'background audio mixed into the recording');
+    return mixed;
+  } catch (error) {
+    args.log.warn({ event: 'recording_background_not_mixed', error: (error as Error).message }, 'background audio could not be mixed; recording stored without it');
+    return path;
   }
 }
 
