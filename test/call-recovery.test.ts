@@ -153,6 +153,9 @@ describe('call recovery', () => {
 
       const redispatched = await crmSync.waitForEvent('call_redispatched', 20_000, (l) => l.callId === callId);
       expect(redispatched.room).toBe(call.room);
+      // Found by its lease holder's connection, which died with the process, not by the lease's
+      // lapse up to three seconds later.
+      expect(redispatched.foundBy).toBe('connection');
       const apology = await call.resumed(killedAt);
       // The new agent repeats the question the caller was answering.
       expect(apology.text).toContain('Which would you like?');

@@ -1,8 +1,22 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { connectRedis } from '../queues/redis.js';
 import { AliveLease, STARTING_LEASE_MS } from './alive-lease.js';
-import { ALIVE_LEASE_MS, aliveKey } from './call-state.js';
+import { ALIVE_LEASE_MS, aliveKey, CallStateStore, leaseHolderKey } from './call-state.js';
+
+async function until(what: string, probe: () => Promise<boolean>, timeoutMs = 10_000): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (!(await probe())) {
+    if (Date.now() > deadline) throw new Error(`${what} did not happen within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 50));
+  }
+}
 
 describe('AliveLease', () => {
   let redis: TestRedis;
@@ -62,4 +76,44 @@ describe('AliveLease', () => {
       client.disconnect();
     }
   });
+
+  it('records the connection renewing the lease: kill -9 of its process shows at once, while the lease runs on', async () => {
+    const client = connectRedis(url, 'producer');
+    if (client.status !== 'ready') await once(client, 'ready');
+    const states = new CallStateStore(client);
+    const module = fileURLToPath(new URL('./alive-lease.ts', import.meta.url));
+    // A job process of its own, as in a call: only the kernel can tell Redis it is gone. (A file,
+    // not --eval: the lease's thread inherits the process's flags, and --input-type fails it.)
+    const script = join(mkdtempSync(join(tmpdir(), 'voicefleet-lease-')), 'job.mts');
+    writeFileSync(script, `import { AliveLease } from ${JSON.stringify(module)};\nAliveLease.start(${JSON.stringify(url)}, 'call-3', 200, () => undefined);\nsetInterval(() => undefined, 1000);\n`);
+    const job = spawn(process.execPath, ['--import', 'tsx', script], { stdio: 'ignore' });
+    try {
+      await until('the lease holder recorded', async () => (await client.get(leaseHolderKey('call-3'))) !== null);
+      expect(await states.holderGone(['call-3', 'call-unknown'])).toEqual([false, false]);
+      job.kill('SIGKILL');
+      await once(job, 'exit');
+      await until('the holder gone', async () => (await states.holderGone(['call-3']))[0] === true, 1000);
+      // The lease itself still says alive: the supervisor would wait for it to lapse.
+      expect(await states.isAlive(['call-3'])).toEqual([true]);
+    } finally {
+      job.kill('SIGKILL');
+      client.disconnect();
+    }
+  }, 30_000);
+
+  it('leaves no holder when stopped on purpose, so an ending call is left to its lease', async () => {
+    const client = connectRedis(url, 'producer');
+    if (client.status !== 'ready') await once(client, 'ready');
+    const states = new CallStateStore(client);
+    try {
+      const lease = AliveLease.start(url, 'call-4', 200, () => undefined);
+      await until('the lease holder recorded', async () => (await client.get(leaseHolderKey('call-4'))) !== null);
+      await lease.stop();
+      expect(await client.exists(leaseHolderKey('call-4'))).toBe(0);
+      expect(await states.holderGone(['call-4'])).toEqual([false]);
+      expect(await states.isAlive(['call-4'])).toEqual([true]);
+    } finally {
+      client.disconnect();
+    }
+  }, 30_000);
 });

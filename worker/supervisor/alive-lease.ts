@@ -1,6 +1,6 @@
 import { fileURLToPath } from 'node:url';
 import { Worker } from 'node:worker_threads';
-import { ALIVE_LEASE_MS, aliveKey } from './call-state.js';
+import { ALIVE_LEASE_MS, aliveKey, leaseHolderKey } from './call-state.js';
 
 /**
  * The lease the job's own loop sets until the thread has renewed once. A thread takes seconds to
@@ -35,7 +35,7 @@ export class AliveLease {
   static start(redisUrl: string, callId: string, everyMs: number, renewHere: (leaseMs: number) => void): AliveLease {
     // Same extension as this file, so tsx and compiled runs both find the thread's module.
     const file = fileURLToPath(new URL('./alive-lease-thread.mjs', import.meta.url));
-    const thread = new Worker(file, { workerData: { redisUrl, key: aliveKey(callId), leaseMs: ALIVE_LEASE_MS, everyMs } });
+    const thread = new Worker(file, { workerData: { redisUrl, key: aliveKey(callId), holderKey: leaseHolderKey(callId), leaseMs: ALIVE_LEASE_MS, everyMs } });
     thread.unref();
     const lease = new AliveLease(thread);
     const renew = () => renewHere(lease.#threadRenewing ? ALIVE_LEASE_MS : STARTING_LEASE_MS);

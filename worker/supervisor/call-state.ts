@@ -8,7 +8,9 @@ import { WORKFLOW_NAMES } from '../../agents/workflows.js';
  * transcript with tool calls and results (from which the workflow engine knows its step), and the
  * dispatch metadata. When the call's job dies, the supervisor dispatches a new agent and it picks
  * the call up from here. A short "alive" lease, renewed every second by the job, is how the
- * supervisor learns of the death within seconds: a killed process renews nothing.
+ * supervisor learns of the death within seconds: a killed process renews nothing. Sooner still,
+ * the lease records the Redis connection renewing it: a killed process's connection is closed by
+ * its kernel at once, while its lease runs on for up to three seconds.
  */
 const savedItemSchema = z.discriminatedUnion('type', [
   z.object({ type: z.literal('message'), role: z.enum(['user', 'assistant', 'system']), text: z.string() }),
@@ -33,6 +35,8 @@ type SavedItem = z.infer<typeof savedItemSchema>;
 
 const stateKey = (callId: string) => `voicefleet:call-state:${callId}`;
 export const aliveKey = (callId: string) => `voicefleet:call-alive:${callId}`;
+/** The Redis client id of the connection renewing the lease (alive-lease-thread.mjs). */
+export const leaseHolderKey = (callId: string) => `voicefleet:call-lease-holder:${callId}`;
 const STATE_TTL_S = 3600;
 /** Returns 0 when KEYS[1] holds the state of a later agent than ARGV[1]'s resume number. */
 const UNLESS_SUPERSEDED = `
@@ -85,6 +89,22 @@ export class CallStateStore {
     for (const id of callIds) pipeline.exists(aliveKey(id));
     const results = (await pipeline.exec()) ?? [];
     return results.map(([, exists]) => exists === 1);
+  }
+
+  /**
+   * For each call, whether the connection that renews its lease is gone from Redis: its process
+   * died, though the lease has yet to lapse. A call whose holder is not recorded (its lease
+   * thread not up yet, or stopped on purpose) is not counted; the lease alone speaks for it.
+   */
+  async holderGone(callIds: readonly string[]): Promise<boolean[]> {
+    if (callIds.length === 0) return [];
+    const holders = (await this.redis.mget(callIds.map(leaseHolderKey))).map((h) => (h !== null && /^\d+$/.test(h) ? h : undefined));
+    const ids = [...new Set(holders.filter((h) => h !== undefined))];
+    if (ids.length === 0) return callIds.map(() => false);
+    // Only the listed ids that are connected come back (Redis 6.2 and later).
+    const listed = String(await this.redis.call('CLIENT', 'LIST', 'ID', ...ids));
+    const connected = new Set([...listed.matchAll(/(?:^|\n)id=(\d+) /g)].map((m) => m[1]));
+    return holders.map((h) => h !== undefined && !connected.has(h));
   }
 
   /**

@@ -46,8 +46,10 @@ const LEASE_GRACE_MS = 5000;
 /**
  * Brings a call back when its agent dies mid-call (job process killed, OOM, worker crash): the
  * open-source livekit-server does not re-dispatch, and the caller would sit in silence until they
- * hang up. Every second it looks for live calls whose job stopped renewing its alive lease; if the
- * caller is still in the room, it removes the dead agent's participant (so there are never two
+ * hang up. Every second it looks for live calls whose job stopped renewing its alive lease, or
+ * whose lease holder's Redis connection has been gone for two looks in a row (the kernel closes a
+ * killed process's socket at once; one look could catch a live job reconnecting); if the caller
+ * is still in the room, it removes the dead agent's participant (so there are never two
  * agents in the room) and dispatches a new one with the call's metadata and `resumeCallId`. The
  * new agent loads the saved state (call-state.ts), apologises and carries on where the call was.
  */
@@ -64,6 +66,10 @@ export class CallSupervisor {
   readonly #fallbacks = new Set<Promise<unknown>>();
   /** Until then no call is taken for dead: Redis was away, and jobs have yet to renew their leases. */
   #graceUntil = 0;
+  /** Calls whose lease holder was not connected at the last look. */
+  #holderMissing = new Set<string>();
+  /** Off once Redis refuses CLIENT LIST (a managed Redis may): the lease alone then. */
+  #watchHolders = true;
 
   constructor(options: CallSupervisorOptions) {
     this.#options = options;
@@ -101,11 +107,15 @@ export class CallSupervisor {
     const live = await this.#registry.live();
     if (Date.now() < this.#graceUntil) return [];
     const alive = await this.#states.isAlive(live);
+    const holderGone = await this.#holdersGone(live);
     // Redis came back while these were queued: the leases have yet to be renewed.
     if (Date.now() < this.#graceUntil) return [];
+    const missedBefore = this.#holderMissing;
+    this.#holderMissing = new Set(live.filter((_, i) => holderGone[i]));
     const resumed: string[] = [];
     for (const [i, callId] of live.entries()) {
-      if (alive[i]) continue;
+      const orphaned = holderGone[i] && missedBefore.has(callId);
+      if (alive[i] && !orphaned) continue;
       // Calls without saved state never reached a conversation (held, or starting): the sweep
       // records them if their job is gone.
       const state = await this.#states.load(callId);
@@ -114,7 +124,7 @@ export class CallSupervisor {
       if (await this.#options.redis.exists(fallbackLockKey(state.room))) continue;
       // One supervisor (of several crm-sync processes) acts per call and incident.
       if ((await this.#options.redis.set(lockKey(callId), '1', 'EX', 20, 'NX')) !== 'OK') continue;
-      if (await this.#resume(state)) resumed.push(callId);
+      if (await this.#resume(state, orphaned ? 'connection' : 'lease')) resumed.push(callId);
     }
     await this.#watchAgentlessRooms();
     return resumed;
@@ -169,7 +179,20 @@ export class CallSupervisor {
     for (const name of this.#agentless.keys()) if (!waiting.has(name)) this.#agentless.delete(name);
   }
 
-  async #resume(state: Awaited<ReturnType<CallStateStore['load']>> & object): Promise<boolean> {
+  async #holdersGone(live: readonly string[]): Promise<boolean[]> {
+    if (!this.#watchHolders) return live.map(() => false);
+    try {
+      return await this.#states.holderGone(live);
+    } catch (error) {
+      // Only a refusal (a reply error) turns the watch off; a lost connection fails the check.
+      if (!/^(ERR|NOPERM)/.test((error as Error).message)) throw error;
+      this.#watchHolders = false;
+      this.#options.log.warn({ event: 'supervisor_lease_holders_unwatched', error: (error as Error).message }, 'Redis refuses CLIENT LIST: dead calls are found by their lease alone');
+      return live.map(() => false);
+    }
+  }
+
+  async #resume(state: Awaited<ReturnType<CallStateStore['load']>> & object, foundBy: 'lease' | 'connection'): Promise<boolean> {
     const log = this.#options.log.child({ callId: state.callId, room: state.room });
     let participants;
     try {
@@ -193,7 +216,7 @@ export class CallSupervisor {
       dispatchId: dispatch.id,
       removed: new Set(agents.map((a) => a.identity)),
     });
-    log.warn({ event: 'call_redispatched', removedAgents: agents.length, turns: state.turns, resume: state.resumes + 1 }, "the call's agent died, a new one is on its way");
+    log.warn({ event: 'call_redispatched', foundBy, removedAgents: agents.length, turns: state.turns, resume: state.resumes + 1 }, "the call's agent died, a new one is on its way");
     return true;
   }
 }
