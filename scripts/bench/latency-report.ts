@@ -43,6 +43,7 @@ function figuresOf(run: LevelRun, inputs: ReportInputs): Record<string, Figure> 
     agent_side_v2v_ms: figure(run.stages.agentSideV2vMs),
     cpu_per_call_cores: single(run.usage.cpuCores / run.calls, 'cores', 3),
     rss_per_call_mb: single(run.usage.peakRssMiB / run.calls, 'MiB', 1),
+    rss_added_per_call_mb: single(run.usage.addedRssMiB / run.calls, 'MiB', 1),
     machine_load_fraction: single(run.usage.machineLoad, 'fraction', 2),
   };
   if (injected) figures.overhead_ms = figure(run.v2vMs.map((v) => v - providerMs - inputs.endpointingMs[run.peer]));
@@ -79,7 +80,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
   const peerFigures = stock ? figuresOf(stock, inputs) : undefined;
 
   const sweep = (['voicefleet', 'stock'] as const).flatMap((peer) => {
-    const levels = inputs.runs.filter((r) => r.peer === peer).map((r) => ({ calls: r.calls, ...figure(r.v2vMs), cpuCores: Number(r.usage.cpuCores.toFixed(3)), peakRssMiB: Math.round(r.usage.peakRssMiB), machineLoad: Number(r.usage.machineLoad.toFixed(2)), failedTurns: r.failedTurns }));
+    const levels = inputs.runs.filter((r) => r.peer === peer).map((r) => ({ calls: r.calls, ...figure(r.v2vMs), cpuCores: Number(r.usage.cpuCores.toFixed(3)), peakRssMiB: Math.round(r.usage.peakRssMiB), addedRssMiB: Math.round(r.usage.addedRssMiB), machineLoad: Number(r.usage.machineLoad.toFixed(2)), failedTurns: r.failedTurns }));
     return levels.length ? [{ peer, levels, mostCallsWithinLimit: mostCallsWithinLimit(levels) ?? null }] : [];
   });
   const most = (peer: Peer) => sweep.find((s) => s.peer === peer)?.mostCallsWithinLimit;
@@ -128,7 +129,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
       'call_setup: caller joined the room (the WebRTC "answer") -> first greeting audio at the caller; voicefleet speaks a fixed greeting, the stock agent generates one through the LLM as the starter does.',
       'stage_*: the agent session\'s own per-turn trace (`turn` log lines): end of turn = caller\'s last word -> turn committed, transcription = last word -> final transcript, LLM time to first token and TTS time to first byte from their own requests; agent_side_v2v = last word -> first answer audio published, by the agent\'s clock (v2v minus it is WebRTC transport and playout).',
       'overhead (injected only): v2v - (measured STT final delay p50 + injected LLM and TTS latencies) - the agent\'s configured endpointing wait (endpointingMs). With preemptive generation the provider latencies overlap the endpointing wait, so overhead can be negative.',
-      'cpu_per_call / rss_per_call: the worker\'s whole process group (worker, job processes, inference process) while the callers talked, divided by the concurrent calls; machine_load: busy fraction of all CPUs over the same window, every process on the machine included (callers and livekit-server run here too).',
+      'cpu_per_call / rss_per_call: the worker\'s whole process group (worker, job processes, inference process) while the callers talked, divided by the concurrent calls; rss_added_per_call: that peak less the group\'s memory just before the callers joined (worker, inference process, warm job processes), divided by the calls: what one more call costs; machine_load: busy fraction of all CPUs over the same window, every process on the machine included (callers and livekit-server run here too).',
       'most_calls_per_worker_within_20pct: the largest swept concurrency whose v2v p95 stays within 1.2x of the single-call p95.',
       'The machine is shared while this runs: absolute times drift, the voicefleet / stock ratios are the headline.',
       'SIP: not measured (see config.sip).',

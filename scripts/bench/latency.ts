@@ -103,7 +103,11 @@ export function poolRuns(a: LevelRun, b: LevelRun): LevelRun {
     v2vMs: [...a.v2vMs, ...b.v2vMs],
     setupMs: [...a.setupMs, ...b.setupMs],
     stages,
-    usage: { cpuCores: mean(a.usage.cpuCores, b.usage.cpuCores), peakRssMiB: Math.max(a.usage.peakRssMiB, b.usage.peakRssMiB), machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad), seconds },
+    usage: {
+      cpuCores: mean(a.usage.cpuCores, b.usage.cpuCores),
+      peakRssMiB: Math.max(a.usage.peakRssMiB, b.usage.peakRssMiB),
+      addedRssMiB: Math.max(a.usage.addedRssMiB, b.usage.addedRssMiB),
+      machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad), seconds },
     failedTurns: a.failedTurns + b.failedTurns,
     failedCalls: a.failedCalls + b.failedCalls,
   };
@@ -130,6 +134,8 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
   const tick = () => progress(label, ++done, total);
   progress(label, 0, total);
 
+  const sampler = worker.pid ? new ProcessGroupSampler(worker.pid) : undefined;
+  sampler?.markIdle();
   const joined = await Promise.allSettled(
     Array.from({ length: calls }, () => Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName })),
   );
@@ -149,7 +155,6 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
     }),
   );
 
-  const sampler = worker.pid ? new ProcessGroupSampler(worker.pid) : undefined;
   sampler?.start();
   const v2vMs: number[] = [];
   let failedTurns = 0;
@@ -169,7 +174,7 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
       }
     }),
   );
-  const usage = sampler?.stop() ?? { cpuCores: NaN, peakRssMiB: NaN, machineLoad: NaN, seconds: 0 };
+  const usage = sampler?.stop() ?? { cpuCores: NaN, peakRssMiB: NaN, addedRssMiB: NaN, machineLoad: NaN, seconds: 0 };
   await Promise.all(callers.map((c) => c.hangUp().catch(() => undefined)));
   progress(label, total, total);
   if (failedTurns > 0 || greeted.length < calls) {

@@ -8,7 +8,7 @@ function run(setupMs: number, cpuCores: number, seconds: number, peakRssMiB: num
     v2vMs: [setupMs / 2],
     setupMs: [setupMs],
     stages: { endOfTurnMs: [1], transcriptionMs: [2], llmFirstTokenMs: [], ttsFirstAudioMs: [3], agentSideV2vMs: [4] },
-    usage: { cpuCores, peakRssMiB, machineLoad: cpuCores / 2, seconds },
+    usage: { cpuCores, peakRssMiB, addedRssMiB: peakRssMiB - 800, machineLoad: cpuCores / 2, seconds },
     failedTurns: 1,
     failedCalls: 0,
   };
@@ -23,6 +23,7 @@ describe('poolRuns', () => {
     expect(pooled.stages.llmFirstTokenMs).toEqual([]);
     expect(pooled.usage.cpuCores).toBeCloseTo((0.2 * 10 + 0.5 * 30) / 40);
     expect(pooled.usage.peakRssMiB).toBe(1100);
+    expect(pooled.usage.addedRssMiB).toBe(300);
     expect(pooled.usage.seconds).toBe(40);
     expect(pooled.failedTurns).toBe(2);
     expect(pooled.calls).toBe(1);

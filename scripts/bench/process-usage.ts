@@ -68,6 +68,11 @@ export interface UsageSummary {
   cpuCores: number;
   /** Highest resident memory of the group seen, MiB. */
   peakRssMiB: number;
+  /**
+   * That peak less the group's memory before the callers joined (the worker, its inference
+   * process and its warm job processes): what the calls themselves added, MiB.
+   */
+  addedRssMiB: number;
   /** Fraction of the whole machine's CPU busy over the window (every process, not only ours). */
   machineLoad: number;
   seconds: number;
@@ -80,9 +85,15 @@ export class ProcessGroupSampler {
   #start?: { at: number; machine: { busy: number; total: number } };
   #cpu = new GroupCpu();
   #peakRss = 0;
+  #idleRss = NaN;
 
   constructor(pgid: number) {
     this.#pgid = pgid;
+  }
+
+  /** The group's memory now, before any caller joins: the base `addedRssMiB` is measured from. */
+  markIdle(): void {
+    this.#idleRss = readProcessGroup(this.#pgid).rssBytes;
   }
 
   start(everyMs = 250): void {
@@ -110,6 +121,7 @@ export class ProcessGroupSampler {
     return {
       cpuCores: this.#cpu.seconds / seconds,
       peakRssMiB: this.#peakRss / 2 ** 20,
+      addedRssMiB: (this.#peakRss - this.#idleRss) / 2 ** 20,
       machineLoad: (machine.busy - start.machine.busy) / Math.max(1, machine.total - start.machine.total),
       seconds,
     };
