@@ -42,7 +42,7 @@ import { recordTurnSpan, startTracing } from './telemetry/tracing.js';
 import { AliveLease } from './supervisor/alive-lease.js';
 import { CallStateStore, restoreItems, saveItems } from './supervisor/call-state.js';
 import type { BackgroundRecording } from './recording/background-recording.js';
-import { backgroundRecording as recordBackground, createRecordingStore, keepSessionRecording, sessionRecordOption } from './recording/call-recording.js';
+import { createRecordingStore, keepSessionRecording, recordBackground, sessionRecordOption } from './recording/call-recording.js';
 import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';

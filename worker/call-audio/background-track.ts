@@ -42,7 +42,11 @@ export class BackgroundTrack {
     if (typeof source?.captureFrame !== 'function') return false;
     const capture = source.captureFrame.bind(source);
     source.captureFrame = (frame: AudioFrame) => {
-      this.#recording?.capture(frame, Date.now() + source.queuedDuration);
+      try {
+        this.#recording?.capture(frame, Date.now() + source.queuedDuration);
+      } catch {
+        // The recording may lose the frame; the caller must not.
+      }
       return capture(frame);
     };
     this.#tapped = true;

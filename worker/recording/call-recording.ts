@@ -26,7 +26,7 @@ const BACKGROUND_AUDIO_FILE = 'background.s16le';
 const MIXED_AUDIO_FILE = 'audio.mixed.ogg';
 
 /** Where the background track's audio waits for the end of the call, on the recording's clock. */
-export function backgroundRecording(sessionDirectory: string, recordingStartedAt: number): BackgroundRecording {
+export function recordBackground(sessionDirectory: string, recordingStartedAt: number): BackgroundRecording {
   return new BackgroundRecording(join(sessionDirectory, BACKGROUND_AUDIO_FILE), recordingStartedAt);
 }
 
