@@ -35,6 +35,7 @@ describe('call recovery', () => {
   const agentName = `vf-recovery-${randomUUID().slice(0, 8)}`;
   // One call per worker and no hold line, so a worker with a call is full and the next call
   // lands on another: which worker has which call is then known.
+  const PICKUP_TIMEOUT_MS = 6000;
   const oneCall = { VOICEFLEET_MAX_CALLS_PER_WORKER: '1', VOICEFLEET_MAX_HELD_CALLS_PER_WORKER: '0' };
   // The callers wait in silence while a test starts workers (10 to 25 s each on this machine with
   // calls running); the silence ladder would reprompt them and hang up at 24 s.
@@ -88,6 +89,7 @@ describe('call recovery', () => {
       VOICEFLEET_OUTBOX_DIR: join(dir, 'outbox'),
       VOICEFLEET_RECORDINGS_DIR: join(dir, 'recordings'),
       VOICEFLEET_VOICEMAIL_MAX_MS: '8000',
+      VOICEFLEET_AGENT_PICKUP_TIMEOUT_MS: String(PICKUP_TIMEOUT_MS),
     });
   }, 120_000);
 
@@ -115,6 +117,10 @@ describe('call recovery', () => {
       expect(fallbackMs).toBeLessThan(10_000);
       const line = await crmSync.waitForEvent('no_agent_fallback', 15_000, (l) => l.room === caller.roomName);
       expect(line.kind).toBe('no_worker');
+      // No worker beating: the supervisor did not sit out the whole pickup timeout first.
+      const answered = await crmSync.waitForEvent('call_without_agent', 1000, (l) => l.room === caller.roomName);
+      expect(answered.noWorkerUp).toBe(true);
+      expect(Number(answered.waitedMs)).toBeLessThan(PICKUP_TIMEOUT_MS);
       // Apology, the voicemail prompt and the tone; then the caller speaks their message.
       // They play back to back, heard as one stretch of sound; it ends with the tone.
       await waitUntil(() => caller.backgroundBursts.at(-1)?.endedAt !== undefined, 40_000, 'the voicemail tone');
@@ -190,6 +196,10 @@ describe('call recovery', () => {
       await crmSync.waitForEvent('call_redispatched', 20_000, (l) => l.room === call.room);
       const line = await crmSync.waitForEvent('no_agent_fallback', 30_000, (l) => l.room === call.room);
       expect(line.kind).toBe('resume_not_taken');
+      // The dead worker's beat outlives it, its Redis connection does not: no worker is up, so
+      // the supervisor did not sit out the whole pickup timeout after the re-dispatch.
+      const answered = await crmSync.waitForEvent('call_without_agent', 1000, (l) => l.room === call.room);
+      expect(answered.noWorkerUp).toBe(true);
       const heardAt = call.firstHeardAfter(fault.at);
       expect(heardAt).toBeDefined();
       console.log(`resume not taken: kill -> fallback heard ${Math.round(heardAt! - fault.at)} ms`);

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startTestRedis, type TestRedis } from '../../test/support/test-redis.js';
 import { fleetWorkers } from '../console/console-api.js';
+import { connectedClients } from '../queues/redis-clients.js';
 import { connectRedis } from '../queues/redis.js';
 import { liveWorkers, WorkerHeartbeat } from './worker-heartbeat.js';
 
@@ -50,6 +51,26 @@ describe('WorkerHeartbeat', () => {
       expect(await redis.ttl(`voicefleet:worker:${beats[1]!.key}`)).toBeGreaterThan(0);
     } finally {
       redis.disconnect();
+    }
+  });
+
+  it('names the connection that wrote the beat, which is gone from Redis once the worker is', async () => {
+    const observer = connectRedis(url, 'producer');
+    const worker = connectRedis(url, 'producer');
+    await Promise.all([observer, worker].map((r) => new Promise((resolve) => r.once('ready', resolve))));
+    try {
+      await new WorkerHeartbeat(worker, { agentName: 'b', maxCalls: 1, load: () => ({ talking: 0, holding: 0, jobProcesses: 1 }), pid: 201 }).beat();
+      const beat = (await liveWorkers(observer)).find((b) => b.pid === 201)!;
+      expect(beat.redisClientId).toMatch(/^\d+$/);
+      expect(await connectedClients(observer, [beat.redisClientId!])).toEqual(new Set([beat.redisClientId]));
+      // The worker's socket closes (as its kernel closes a killed process's); its beat lives on.
+      worker.disconnect();
+      await new Promise((r) => setTimeout(r, 200));
+      expect((await liveWorkers(observer)).some((b) => b.pid === 201)).toBe(true);
+      expect(await connectedClients(observer, [beat.redisClientId!])).toEqual(new Set());
+    } finally {
+      observer.disconnect();
+      worker.disconnect();
     }
   });
 });

@@ -1,6 +1,7 @@
 import type { Redis } from 'ioredis';
 import { hostname } from 'node:os';
 import { z } from 'zod';
+import { ownClientId } from '../queues/redis-clients.js';
 
 /**
  * Each agent worker says it is up, every few seconds, in a short-lived Redis key: how many calls it
@@ -22,6 +23,8 @@ export const workerBeatSchema = z.object({
   /** Warm job processes, idle or on a call. */
   jobProcesses: z.number().int().nonnegative(),
   draining: z.boolean(),
+  /** The Redis client id of the connection that wrote the beat: gone from Redis when the worker dies. */
+  redisClientId: z.string().optional(),
   startedAt: z.string(),
   beatAt: z.string(),
 });
@@ -45,12 +48,17 @@ export class WorkerHeartbeat {
   readonly #load: () => WorkerLoad;
   #draining = false;
   #timer?: NodeJS.Timeout;
+  /** This connection's client id, asked again after each reconnect (Redis gives a new one). */
+  #clientId?: Promise<string | undefined>;
 
   constructor(redis: Redis, options: { agentName: string; maxCalls: number; load: () => WorkerLoad; pid?: number }) {
     this.#redis = redis;
     const pid = options.pid ?? process.pid;
     this.#base = { key: `${hostname()}:${pid}`, host: hostname(), pid, agentName: options.agentName, maxCalls: options.maxCalls, startedAt: new Date().toISOString() };
     this.#load = options.load;
+    redis.on('ready', () => {
+      this.#clientId = undefined;
+    });
   }
 
   start(everyMs = BEAT_EVERY_MS): this {
@@ -69,7 +77,10 @@ export class WorkerHeartbeat {
   }
 
   async beat(): Promise<void> {
-    const beat: WorkerBeat = { ...this.#base, ...this.#load(), draining: this.#draining, beatAt: new Date().toISOString() };
+    this.#clientId ??= ownClientId(this.#redis);
+    const redisClientId = await this.#clientId;
+    if (redisClientId === undefined) this.#clientId = undefined;
+    const beat: WorkerBeat = { ...this.#base, ...this.#load(), draining: this.#draining, redisClientId, beatAt: new Date().toISOString() };
     // Redis may be restarting; the next beat says it again.
     await this.#redis.set(PREFIX + beat.key, JSON.stringify(beat), 'EX', BEAT_TTL_S).catch(() => undefined);
   }

@@ -2,6 +2,7 @@ import { llm } from '@livekit/agents';
 import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { WORKFLOW_NAMES } from '../../agents/workflows.js';
+import { connectedClients } from '../queues/redis-clients.js';
 
 /**
  * A live call's state in Redis, saved after every turn: the workflow on the call, its agent's
@@ -99,11 +100,7 @@ export class CallStateStore {
   async holderGone(callIds: readonly string[]): Promise<boolean[]> {
     if (callIds.length === 0) return [];
     const holders = (await this.redis.mget(callIds.map(leaseHolderKey))).map((h) => (h !== null && /^\d+$/.test(h) ? h : undefined));
-    const ids = [...new Set(holders.filter((h) => h !== undefined))];
-    if (ids.length === 0) return callIds.map(() => false);
-    // Only the listed ids that are connected come back (Redis 6.2 and later).
-    const listed = String(await this.redis.call('CLIENT', 'LIST', 'ID', ...ids));
-    const connected = new Set([...listed.matchAll(/(?:^|\n)id=(\d+) /g)].map((m) => m[1]));
+    const connected = await connectedClients(this.redis, holders.filter((h) => h !== undefined));
     return holders.map((h) => h !== undefined && !connected.has(h));
   }
 

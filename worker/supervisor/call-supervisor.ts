@@ -3,6 +3,8 @@ import { AgentDispatchClient, RoomServiceClient } from 'livekit-server-sdk';
 import type { Logger } from 'pino';
 // The SDK's participant kinds mirror the protocol's ParticipantInfo.Kind numbering (AGENT = 4).
 import { ParticipantKind } from '@livekit/rtc-node';
+import { liveWorkers } from '../fleet/worker-heartbeat.js';
+import { connectedClients } from '../queues/redis-clients.js';
 import { CallRegistry } from '../queues/call-registry.js';
 import { CallStateStore } from './call-state.js';
 
@@ -40,6 +42,12 @@ const NEW_ROOM_S = 60;
 const JS_RUNNING = 1;
 /** An agent whose job a worker accepted gets this many pickup timeouts to join before the fallback. */
 const SLOW_AGENT_FACTOR = 4;
+/**
+ * With no worker of ours up (none beating, or every beating one's connection gone), nothing can
+ * take the call: the caller hears the fallback after this instead of the whole pickup timeout
+ * (which is there for workers slow to start a job).
+ */
+const NO_WORKER_PICKUP_MS = 1500;
 /** After Redis was away: a lease (3 s) plus a renewal and a reconnect. */
 const LEASE_GRACE_MS = 5000;
 
@@ -139,6 +147,9 @@ export class CallSupervisor {
     const now = Date.now();
     const rooms = await this.#rooms.listRooms();
     const waiting = new Set<string>();
+    // Read once per pass, and only when a room has waited past the short wait.
+    let workerUp: Promise<boolean> | undefined;
+    const anyWorkerUp = () => (workerUp ??= this.#anyWorkerUp());
     for (const room of rooms) {
       // The room list's participant count lags (0 with a caller in the room): ask each room.
       const participants = await this.#rooms.listParticipants(room.name).catch(() => []);
@@ -149,7 +160,10 @@ export class CallSupervisor {
       const createdMs = Number(room.creationTime) * 1000;
       const entry = known ?? { since: now - createdMs < NEW_ROOM_S * 1000 ? Math.min(now, createdMs) : now };
       this.#agentless.set(room.name, entry);
-      if (now - entry.since < this.#options.pickupTimeoutMs) continue;
+      const waited = now - entry.since;
+      if (waited < NO_WORKER_PICKUP_MS) continue;
+      const noWorkerUp = !(await anyWorkerUp());
+      if (!noWorkerUp && waited < this.#options.pickupTimeoutMs) continue;
       const ours = (await this.#dispatch.listDispatch(room.name).catch(() => [])).filter((d) => d.agentName === this.#options.agentName);
       if (ours.length === 0 && !entry.callId) continue;
       // The dead agent's job may still read as running long after its worker died: for a
@@ -158,12 +172,12 @@ export class CallSupervisor {
       // A worker took the job and its agent is on its way (slow on a loaded host): wait for it,
       // up to a few pickup timeouts. No job, or only failed ones: no worker will come.
       const taken = dispatches.some((d) => d.state?.jobs.some((j) => j.state && j.state.status <= JS_RUNNING));
-      if (taken && now - entry.since < SLOW_AGENT_FACTOR * this.#options.pickupTimeoutMs) continue;
+      if (taken && waited < SLOW_AGENT_FACTOR * this.#options.pickupTimeoutMs) continue;
       if ((await this.#options.redis.set(fallbackLockKey(room.name), '1', 'EX', 3600, 'NX')) !== 'OK') continue;
       this.#agentless.delete(room.name);
       const metadata = entry.metadata ?? dispatches[0]?.metadata;
       this.#options.log.warn(
-        { event: 'call_without_agent', room: room.name, callId: entry.callId, waitedMs: now - entry.since },
+        { event: 'call_without_agent', room: room.name, callId: entry.callId, waitedMs: waited, noWorkerUp },
         'no agent took the call, the supervisor answers it',
       );
       const done = this.#options
@@ -177,6 +191,22 @@ export class CallSupervisor {
       this.#fallbacks.add(done);
     }
     for (const name of this.#agentless.keys()) if (!waiting.has(name)) this.#agentless.delete(name);
+  }
+
+  /**
+   * Whether a worker of ours that takes calls is up: one whose beat is current and whose Redis
+   * connection is still there (a killed worker's beat outlives it by up to 15 s). Unreadable
+   * beats prove nothing: then the whole pickup timeout is waited, as before.
+   */
+  async #anyWorkerUp(): Promise<boolean> {
+    try {
+      const beats = (await liveWorkers(this.#options.redis)).filter((b) => b.agentName === this.#options.agentName && !b.draining);
+      if (beats.some((b) => b.redisClientId === undefined) || !this.#watchHolders) return beats.length > 0;
+      const connected = await connectedClients(this.#options.redis, beats.map((b) => b.redisClientId!));
+      return beats.some((b) => connected.has(b.redisClientId!));
+    } catch {
+      return true;
+    }
   }
 
   async #holdersGone(live: readonly string[]): Promise<boolean[]> {
