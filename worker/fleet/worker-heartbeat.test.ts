@@ -73,4 +73,34 @@ describe('WorkerHeartbeat', () => {
       worker.disconnect();
     }
   });
+
+  it('beats again at once on a new connection, with its new client id', async () => {
+    const observer = connectRedis(url, 'producer');
+    const worker = connectRedis(url, 'producer');
+    await Promise.all([observer, worker].map((r) => new Promise((resolve) => r.once('ready', resolve))));
+    const beatOf = async () => (await liveWorkers(observer)).find((b) => b.pid === 301);
+    // An interval far longer than the test: only the reconnect can bring the new id.
+    const heartbeat = new WorkerHeartbeat(worker, { agentName: 'c', maxCalls: 1, load: () => ({ talking: 0, holding: 0, jobProcesses: 1 }), pid: 301 }).start(60_000);
+    try {
+      const deadline = Date.now() + 5000;
+      while (!(await beatOf()) && Date.now() < deadline) await new Promise((r) => setTimeout(r, 50));
+      const first = (await beatOf())!.redisClientId!;
+      worker.disconnect(true);
+      let now: string | undefined = first;
+      while (now === first && Date.now() < deadline) {
+        await new Promise((r) => setTimeout(r, 50));
+        now = (await beatOf())?.redisClientId;
+      }
+      expect(now).not.toBe(first);
+      expect(await connectedClients(observer, [now!])).toEqual(new Set([now]));
+      // Stopped: gone, and a later reconnect does not bring it back.
+      await heartbeat.stop();
+      worker.disconnect(true);
+      await new Promise((r) => setTimeout(r, 500));
+      expect(await beatOf()).toBeUndefined();
+    } finally {
+      observer.disconnect();
+      worker.disconnect();
+    }
+  });
 });

@@ -56,15 +56,18 @@ export class WorkerHeartbeat {
     const pid = options.pid ?? process.pid;
     this.#base = { key: `${hostname()}:${pid}`, host: hostname(), pid, agentName: options.agentName, maxCalls: options.maxCalls, startedAt: new Date().toISOString() };
     this.#load = options.load;
+    // A new connection (at start, or after Redis came back) has a new client id: the beat says
+    // so at once, or the supervisor, which reads a beat's connection as the worker being up,
+    // would see a live worker as gone until the next interval.
     redis.on('ready', () => {
       this.#clientId = undefined;
+      if (this.#timer) void this.beat();
     });
   }
 
   start(everyMs = BEAT_EVERY_MS): this {
-    // The first beat as soon as Redis answers, not a whole interval later.
+    // The first beat as soon as Redis answers, not a whole interval later (then on each reconnect).
     if (this.#redis.status === 'ready') void this.beat();
-    else this.#redis.once('ready', () => void this.beat());
     this.#timer = setInterval(() => void this.beat(), everyMs);
     this.#timer.unref();
     return this;
@@ -87,6 +90,8 @@ export class WorkerHeartbeat {
 
   async stop(): Promise<void> {
     clearInterval(this.#timer);
+    // No beat from a later reconnect either: the key is gone for good.
+    this.#timer = undefined;
     await this.#redis.del(PREFIX + this.#base.key).catch(() => undefined);
   }
 }
