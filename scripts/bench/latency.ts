@@ -107,7 +107,9 @@ export function poolRuns(a: LevelRun, b: LevelRun): LevelRun {
       cpuCores: mean(a.usage.cpuCores, b.usage.cpuCores),
       peakRssMiB: Math.max(a.usage.peakRssMiB, b.usage.peakRssMiB),
       addedRssMiB: Math.max(a.usage.addedRssMiB, b.usage.addedRssMiB),
-      machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad), seconds },
+      machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad),
+      seconds,
+    },
     failedTurns: a.failedTurns + b.failedTurns,
     failedCalls: a.failedCalls + b.failedCalls,
   };

@@ -25,7 +25,7 @@ export class BackgroundRecording {
   #next?: number;
   #samples = 0;
   #skippedSeconds = 0;
-  #closed = false;
+  #closed?: Promise<{ seconds: number; skippedSeconds: number; error?: Error }>;
   #error?: Error;
 
   /** `startedAt`: the recording's zero (RecorderIO.recordingStartedAt), wall-clock ms. */
@@ -64,12 +64,13 @@ export class BackgroundRecording {
       });
   }
 
-  /** Stops taking frames and finishes writing; what was kept, and why not all of it was. */
-  async close(): Promise<{ seconds: number; skippedSeconds: number; error?: Error }> {
-    this.#closed = true;
-    await this.#writes;
-    if (this.#file) await (await this.#file).close().catch(() => undefined);
-    return { seconds: this.#samples / RECORDING_RATE, skippedSeconds: this.#skippedSeconds, error: this.#error };
+  /** Stops taking frames and finishes writing; what was kept, and why not all of it was. Once. */
+  close(): Promise<{ seconds: number; skippedSeconds: number; error?: Error }> {
+    this.#closed ??= this.#writes.then(async () => {
+      if (this.#file) await (await this.#file).close().catch(() => undefined);
+      return { seconds: this.#samples / RECORDING_RATE, skippedSeconds: this.#skippedSeconds, error: this.#error };
+    });
+    return this.#closed;
   }
 }
 
@@ -112,7 +113,8 @@ export async function mixIntoAgentChannel(recordingPath: string, backgroundPath:
         const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
         const frames = pcm.length >> 2;
         carry = Buffer.from(pcm.subarray(frames * 4));
-        const out = Buffer.from(pcm.subarray(0, frames * 4));
+        // The decoder's chunk is ours: the background is added in place.
+        const out = pcm.subarray(0, frames * 4);
         const wanted = Math.max(0, Math.min(frames, backgroundSamples - frame));
         if (wanted > 0) {
           const extra = Buffer.alloc(wanted * 2);

@@ -201,9 +201,10 @@ export class CallSupervisor {
   async #anyWorkerUp(): Promise<boolean> {
     try {
       const beats = (await liveWorkers(this.#options.redis)).filter((b) => b.agentName === this.#options.agentName && !b.draining);
-      if (beats.some((b) => b.redisClientId === undefined) || !this.#watchHolders) return beats.length > 0;
-      const connected = await connectedClients(this.#options.redis, beats.map((b) => b.redisClientId!));
-      return beats.some((b) => connected.has(b.redisClientId!));
+      if (!this.#watchHolders) return beats.length > 0;
+      const connected = await connectedClients(this.#options.redis, beats.flatMap((b) => b.redisClientId ?? []));
+      // A beat that names no connection (an older worker) cannot be told dead before it expires.
+      return beats.some((b) => b.redisClientId === undefined || connected.has(b.redisClientId));
     } catch {
       return true;
     }
