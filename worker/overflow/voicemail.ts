@@ -39,12 +39,14 @@ export async function recordVoicemail(options: VoicemailOptions): Promise<Voicem
   if (track) {
     const stream = new AudioStream(track, { sampleRate: SAMPLE_RATE, numChannels: 1 });
     const reader = stream.getReader();
-    const gone = new Promise<'gone'>((resolve) => options.callerGone.addEventListener('abort', () => resolve('gone'), { once: true }));
     // One read stays pending across ticks, so no frame is dropped while the clock is checked.
     let pending = reader.read();
     try {
       while (!options.callerGone.aborted && performance.now() < deadline) {
-        const next = await Promise.race([pending, gone, sleep(500)]);
+        // A hang-up promise per wait, let go after it: a race lost to one long-lived promise keeps
+        // its winner (here every frame) reachable for as long as that promise is pending.
+        const gone = whenAborted(options.callerGone);
+        const next = await Promise.race([pending, gone.promise, sleep(500)]).finally(gone.release);
         if (next === 'gone') break;
         if (next === 'tick') continue;
         if (next.done) break;
@@ -98,4 +100,14 @@ async function callerAudioTrack(room: Room, caller: RemoteParticipant, gone: Abo
 
 function sleep(ms: number): Promise<'tick'> {
   return new Promise((resolve) => setTimeout(() => resolve('tick'), ms));
+}
+
+/** Resolves with 'gone' when `signal` aborts; `release` removes the listener once it is not needed. */
+function whenAborted(signal: AbortSignal): { promise: Promise<'gone'>; release: () => void } {
+  let onAbort = (): void => undefined;
+  const promise = new Promise<'gone'>((resolve) => {
+    onAbort = () => resolve('gone');
+    signal.addEventListener('abort', onAbort, { once: true });
+  });
+  return { promise, release: () => signal.removeEventListener('abort', onAbort) };
 }
