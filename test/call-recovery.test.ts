@@ -7,6 +7,7 @@ import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from
 import { NO_AGENT_APOLOGY, RESUME_APOLOGY } from '../agents/workflow/phrases.js';
 import type { CallRecord } from '../worker/crm/call-record.js';
 import { Caller } from '../worker/testing/caller.js';
+import { decodeStereo } from '../worker/recording/recording-audio.js';
 import { BookingCall } from './support/booking-call.js';
 import { freePort, startTestStack, type TestStack } from './support/servers.js';
 import { WorkerProcess } from './support/worker-process.js';
@@ -143,12 +144,13 @@ describe('call recovery', () => {
     }
   }, 120_000);
 
-  it('resumes a booking where it was after kill -9 of the job process, with one agent in the room', async () => {
+  it('resumes a booking where it was after kill -9 of the job process, with one agent in the room and the whole call recorded', async () => {
     // A second warm process takes the re-dispatch on the same worker.
-    const worker = await startWorker({ VOICEFLEET_IDLE_PROCESSES: '2' });
+    const worker = await startWorker({ VOICEFLEET_IDLE_PROCESSES: '2', VOICEFLEET_RECORDING: 'on', VOICEFLEET_RECORDINGS_DIR: join(dir, 'recordings') });
     const call = await BookingCall.join(stack, agentName);
     try {
       await call.greeting();
+      const greetedAt = performance.now();
       const offered = await call.askForTimes();
 
       // The job process running this call dies without a word.
@@ -177,6 +179,22 @@ describe('call recovery', () => {
       // Generous sanity bound; the chaos suite measures the gap.
       expect(silenceMs).toBeLessThan(20_000);
       console.log(`resume gap (kill -9 -> apology heard): ${Math.round(silenceMs)} ms`);
+
+      // One recording of the whole call: the dead agent's part (greeting, the offer), the
+      // hand-over, the resumed part; not only what came after the resume.
+      const hungUpAt = performance.now();
+      await call.hangUp();
+      const joined = await worker.waitForEvent('recording_parts_joined', 30_000, (l) => l.callId === callId);
+      expect(joined.parts).toBe(2);
+      const record = await deliveredRecord(call.room);
+      expect(record.recording?.uri).toBeDefined();
+      const stored = readdirSync(join(dir, 'recordings', 'calls')).find((f) => f.startsWith(callId) && f.endsWith('.ogg'));
+      const pcm = await decodeStereo(join(dir, 'recordings', 'calls', stored!));
+      const recordedS = pcm.left.length / pcm.sampleRate;
+      const resumedOnlyS = (hungUpAt - killedAt) / 1000;
+      expect(recordedS).toBeGreaterThan((hungUpAt - greetedAt) / 1000 - 1.5);
+      expect(recordedS).toBeGreaterThan(resumedOnlyS + 2);
+      console.log(`recording of the resumed call: ${recordedS.toFixed(1)} s, gaps ${JSON.stringify(joined.gapsMs)} ms`);
     } catch (error) {
       diagnose(error);
     } finally {

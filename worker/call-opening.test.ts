@@ -72,6 +72,7 @@ describe('openCall', () => {
       ],
       turns: 1,
       resumes: 0,
+      recordingParts: [],
       savedAt: new Date().toISOString(),
     };
     const opening = openCall(inputs({ resumeCallId: 'AJ_test' }, { resumed }), { sip: false });

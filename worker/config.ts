@@ -59,6 +59,13 @@ export const configSchema = z.object({
    * several at once; the framework's 10 s would kill them mid-load, again and again.
    */
   VOICEFLEET_PROCESS_START_TIMEOUT_MS: positiveMs.default(60_000),
+  /**
+   * V8's young generation in each job process, in MiB (Node's default, 16, when 0). A call
+   * allocates many short-lived audio frames and little else, so small semi-spaces cost a few more
+   * short scavenges and save tens of MiB per call (worker/job-process-memory.ts). Not smaller: at
+   * 2 MiB a burst of call starts promoted their start-up garbage and paused 110-190 ms in GC.
+   */
+  VOICEFLEET_JOB_SEMI_SPACE_MB: z.coerce.number().int().min(0).max(64).default(4),
   /** Job processes kept warm, each with VAD and end-of-turn models loaded. */
   VOICEFLEET_IDLE_PROCESSES: z.coerce.number().int().min(0).max(32).default(1),
   /**

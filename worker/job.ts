@@ -43,6 +43,7 @@ import { AliveLease } from './supervisor/alive-lease.js';
 import { CallStateStore, restoreItems, saveItems } from './supervisor/call-state.js';
 import type { BackgroundRecording } from './recording/background-recording.js';
 import { createRecordingStore, keepSessionRecording, recordBackground, sessionRecordOption } from './recording/call-recording.js';
+import { recordingPart } from './recording/recording-parts.js';
 import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
 import { createHumanTransferTool, transferToHuman } from './telephony/human-transfer.js';
@@ -342,7 +343,9 @@ export default defineAgent({
         void leaseStopped.then(() => states.ended(callContext.callId, resumed?.resumes ?? 0)).catch(() => undefined);
         const outcome = recorder.finish(reason);
         metrics.report({ kind: 'call_ended', disposition: outcome.disposition, jobId: ctx.job.id });
-        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, background: backgroundRecording, log }) : undefined;
+        const startedRecording = session._recorderIO?.recordingStartedAt;
+        const earlier = resumed?.recordingParts.length && startedRecording !== undefined ? { parts: resumed.recordingParts, startedAt: startedRecording } : undefined;
+        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, background: backgroundRecording, earlier, log }) : undefined;
         keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats, recording });
       },
     });
@@ -390,6 +393,8 @@ export default defineAgent({
     // The call's state after every turn, and a lease that says its job is alive: if this process
     // dies, the supervisor (in crm-sync) gives the call to a new agent that resumes from here.
     let turns = resumed?.turns ?? 0;
+    // A later agent joins these with its own part when the call ends (keepSessionRecording).
+    const recordingParts = [...(resumed?.recordingParts ?? []), ...(recordingStartedAt !== undefined ? [recordingPart(ctx.sessionDirectory, recordingStartedAt)] : [])];
     const saveState = () => {
       const agent = agents.current;
       if (!agent) return;
@@ -402,6 +407,7 @@ export default defineAgent({
           items: saveItems(agent.chatCtx.items),
           turns,
           resumes: resumed?.resumes ?? 0,
+          recordingParts,
           savedAt: new Date().toISOString(),
         })
         .catch((error: Error) => log.debug({ event: 'call_state_not_saved', error: error.message }, 'call state not saved'));

@@ -4,6 +4,7 @@ import { extname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describeProviders } from './config.js';
 import { FULL_LOAD, WorkerCapacity } from './capacity.js';
+import { leanJobProcessEnv } from './job-process-memory.js';
 import { Deployments, DeploymentsError } from './deployments.js';
 import { WorkerHeartbeat } from './fleet/worker-heartbeat.js';
 import { createLogger } from './log.js';
@@ -29,6 +30,8 @@ function main(): void {
     }
     throw error;
   }
+  // Before the framework forks its first job or inference process: they inherit this environment.
+  leanJobProcessEnv(process.env, config.VOICEFLEET_JOB_SEMI_SPACE_MB);
   const log = createLogger(config.LOG_LEVEL, { role: 'worker' });
   log.info(
     { event: 'worker_starting', agentName: config.VOICEFLEET_AGENT_NAME, livekitUrl: config.LIVEKIT_URL, providers: describeProviders(config) },

@@ -44,10 +44,33 @@ function figuresOf(run: LevelRun, inputs: ReportInputs): Record<string, Figure> 
     cpu_per_call_cores: single(run.usage.cpuCores / run.calls, 'cores', 3),
     rss_per_call_mb: single(run.usage.peakRssMiB / run.calls, 'MiB', 1),
     rss_added_per_call_mb: single(run.usage.addedRssMiB / run.calls, 'MiB', 1),
+    pss_added_per_call_mb: single(run.usage.addedPssMiB / run.calls, 'MiB', 1),
     machine_load_fraction: single(run.usage.machineLoad, 'fraction', 2),
+    eot_unlikely_fraction: single(unlikelyShare(run.stages.eotMargin), 'fraction', 3),
   };
   if (injected) figures.overhead_ms = figure(run.v2vMs.map((v) => v - providerMs - inputs.endpointingMs[run.peer]));
   return figures;
+}
+
+/** Share of end-of-turn predictions below the model's threshold: turns that waited endpointing's max delay. */
+export function unlikelyShare(margins: readonly number[]): number {
+  return margins.length ? margins.filter((m) => m < 0).length / margins.length : NaN;
+}
+
+/** Per agent at the headline level: v2v per caller line and the end-of-turn model's margins, to tell a ceiling hit from a slow fleet. */
+function endOfTurnDetails(run: LevelRun) {
+  return {
+    peer: run.peer,
+    v2vByLine: Object.fromEntries(Object.entries(run.v2vByLine).map(([line, samples]) => [line, figure(samples)])),
+    eotMargin: marginSummary(run.stages.eotMargin),
+  };
+}
+
+/** The margins are fractions of one: `figure` would round them away. */
+function marginSummary(margins: readonly number[]) {
+  const sorted = [...margins].sort((a, b) => a - b);
+  const at = (q: number) => sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))] ?? null;
+  return { min: sorted[0] ?? null, p05: at(0.05), p50: at(0.5), n: sorted.length, belowThreshold: sorted.filter((m) => m < 0).length, unit: 'probability - threshold' };
 }
 
 function single(value: number, unit: string, digits: number): Figure {
@@ -80,7 +103,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
   const peerFigures = stock ? figuresOf(stock, inputs) : undefined;
 
   const sweep = (['voicefleet', 'stock'] as const).flatMap((peer) => {
-    const levels = inputs.runs.filter((r) => r.peer === peer).map((r) => ({ calls: r.calls, ...figure(r.v2vMs), cpuCores: Number(r.usage.cpuCores.toFixed(3)), peakRssMiB: Math.round(r.usage.peakRssMiB), addedRssMiB: Math.round(r.usage.addedRssMiB), machineLoad: Number(r.usage.machineLoad.toFixed(2)), failedTurns: r.failedTurns }));
+    const levels = inputs.runs.filter((r) => r.peer === peer).map((r) => ({ calls: r.calls, ...figure(r.v2vMs), cpuCores: Number(r.usage.cpuCores.toFixed(3)), peakRssMiB: Math.round(r.usage.peakRssMiB), addedRssMiB: Math.round(r.usage.addedRssMiB), addedPssMiB: Math.round(r.usage.addedPssMiB), machineLoad: Number(r.usage.machineLoad.toFixed(2)), failedTurns: r.failedTurns }));
     return levels.length ? [{ peer, levels, mostCallsWithinLimit: mostCallsWithinLimit(levels) ?? null }] : [];
   });
   const most = (peer: Peer) => sweep.find((s) => s.peer === peer)?.mostCallsWithinLimit;
@@ -95,7 +118,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
   if (peerFigures) {
     for (const [name, f] of Object.entries(figures)) {
       const p = peerFigures[name];
-      if (!p || name === 'overhead_ms') continue;
+      if (!p || name === 'overhead_ms' || name === 'eot_unlikely_fraction') continue;
       for (const q of ['p50', 'p95'] as const) {
         if (Number.isFinite(f[q]) && Number.isFinite(p[q]) && p[q] !== 0) ratios[`${name}_${q}`] = Number((f[q] / p[q]).toFixed(3));
       }
@@ -121,7 +144,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
     },
     figures,
     ...(peerFigures ? { peer: { name: PEER_NAME, figures: peerFigures }, ratios } : {}),
-    details: { sweep },
+    details: { sweep, endOfTurn: [ours, stock].flatMap((r) => (r ? [endOfTurnDetails(r)] : [])) },
     faults: { failedTurns, failedCalls },
     svg: chart(inputs, figures, peerFigures, sweep),
     notes: [
@@ -129,7 +152,8 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
       'call_setup: caller joined the room (the WebRTC "answer") -> first greeting audio at the caller; voicefleet speaks a fixed greeting, the stock agent generates one through the LLM as the starter does.',
       'stage_*: the agent session\'s own per-turn trace (`turn` log lines): end of turn = caller\'s last word -> turn committed, transcription = last word -> final transcript, LLM time to first token and TTS time to first byte from their own requests; agent_side_v2v = last word -> first answer audio published, by the agent\'s clock (v2v minus it is WebRTC transport and playout).',
       'overhead (injected only): v2v - (measured STT final delay p50 + injected LLM and TTS latencies) - the agent\'s configured endpointing wait (endpointingMs). With preemptive generation the provider latencies overlap the endpointing wait, so overhead can be negative.',
-      'cpu_per_call / rss_per_call: the worker\'s whole process group (worker, job processes, inference process) while the callers talked, divided by the concurrent calls; rss_added_per_call: that peak less the group\'s memory just before the callers joined (worker, inference process, warm job processes), divided by the calls: what one more call costs; machine_load: busy fraction of all CPUs over the same window, every process on the machine included (callers and livekit-server run here too).',
+      'cpu_per_call / rss_per_call: the worker\'s whole process group (worker, job processes, inference process) while the callers talked, divided by the concurrent calls; rss_added_per_call: that peak less the group\'s memory just before the callers joined (worker, inference process, warm job processes), divided by the calls: what one more call costs; pss_added_per_call: the same in proportional set size, which splits pages mapped by several processes (the Node binary, rtc-node\'s and onnxruntime\'s libraries) between them where RSS counts them in every process: the memory one more call really takes; machine_load: busy fraction of all CPUs over the same window, every process on the machine included (callers and livekit-server run here too).',
+      'eot_unlikely_fraction: share of the end-of-turn model\'s predictions below its threshold (the model judged the caller not finished), after which endpointing waits its max delay (voicefleet 1500 ms, stock 3000 ms): those turns set the v2v p95. details.endOfTurn gives v2v per caller line and the model\'s margins (probability - threshold).',
       'most_calls_per_worker_within_20pct: the largest swept concurrency whose v2v p95 stays within 1.2x of the single-call p95.',
       'The machine is shared while this runs: absolute times drift, the voicefleet / stock ratios are the headline.',
       'SIP: not measured (see config.sip).',

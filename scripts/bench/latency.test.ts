@@ -41,10 +41,15 @@ describe('latency benchmark harness', () => {
       // the injected 150 ms (the LLM's stage is missing from turns answered preemptively).
       expect(figures.stage_end_of_turn_ms!.n).toBeGreaterThanOrEqual(1);
       expect(figures.stage_tts_first_audio_ms!.p50).toBeGreaterThanOrEqual(140);
+      // The end-of-turn model's prediction for the turn was read from the agent's log.
+      expect(figures.eot_unlikely_fraction!.n).toBe(1);
       // What the call itself added to the worker's tree: its job process at least (a Node process
       // with the audio stack is well over 50 MiB), and less than the whole tree.
       expect(figures.rss_added_per_call_mb!.p50).toBeGreaterThan(50);
       expect(figures.rss_added_per_call_mb!.p50).toBeLessThan(figures.rss_per_call_mb!.p50);
+      // Counted proportionally (shared library pages split), still a whole Node process.
+      expect(figures.pss_added_per_call_mb!.p50).toBeGreaterThan(30);
+      expect(figures.pss_added_per_call_mb!.p50).toBeLessThan(figures.rss_per_call_mb!.p50);
     }
     // Both agents' speech went through the Deepgram stub, which answered after the caller stopped.
     expect(result.config.sttFinalMeasuredMs.n).toBeGreaterThanOrEqual(2);

@@ -30,7 +30,14 @@ export interface LevelRun {
     ttsFirstAudioMs: number[];
     /** Caller's last word -> first answer audio published by the agent (its own clock). */
     agentSideV2vMs: number[];
+    /**
+     * The end-of-turn model's probability minus its threshold, per prediction: below zero the
+     * model found the turn unfinished and endpointing waited its max delay, the ceiling of v2v.
+     */
+    eotMargin: number[];
   };
+  /** v2v per caller line: which line's turns sit at the endpointing ceiling. */
+  v2vByLine: Record<string, number[]>;
   /** The worker's process tree while the callers talked (greetings excluded). */
   usage: UsageSummary;
   failedTurns: number;
@@ -101,12 +108,14 @@ export function poolRuns(a: LevelRun, b: LevelRun): LevelRun {
     peer: a.peer,
     calls: a.calls,
     v2vMs: [...a.v2vMs, ...b.v2vMs],
+    v2vByLine: Object.fromEntries([...new Set([...Object.keys(a.v2vByLine), ...Object.keys(b.v2vByLine)])].map((k) => [k, [...(a.v2vByLine[k] ?? []), ...(b.v2vByLine[k] ?? [])]])),
     setupMs: [...a.setupMs, ...b.setupMs],
     stages,
     usage: {
       cpuCores: mean(a.usage.cpuCores, b.usage.cpuCores),
       peakRssMiB: Math.max(a.usage.peakRssMiB, b.usage.peakRssMiB),
       addedRssMiB: Math.max(a.usage.addedRssMiB, b.usage.addedRssMiB),
+      addedPssMiB: Math.max(a.usage.addedPssMiB, b.usage.addedPssMiB),
       machineLoad: mean(a.usage.machineLoad, b.usage.machineLoad),
       seconds,
     },
@@ -159,6 +168,7 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
 
   sampler?.start();
   const v2vMs: number[] = [];
+  const v2vByLine: Record<string, number[]> = {};
   let failedTurns = 0;
   await Promise.all(
     greeted.map(async (caller, index) => {
@@ -166,8 +176,10 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
       await sleep((index * 1000) / Math.max(1, greeted.length));
       for (let t = 0; t < turns; t++) {
         try {
-          const report = await caller.turn(CALLER_LINES[t % CALLER_LINES.length]!, 60_000);
+          const line = CALLER_LINES[t % CALLER_LINES.length]!;
+          const report = await caller.turn(line, 60_000);
           v2vMs.push(report.firstAgentAudioMs);
+          (v2vByLine[line] ??= []).push(report.firstAgentAudioMs);
         } catch (error) {
           failedTurns += 1;
           console.error(`\n${label}: turn ${t + 1} failed: ${(error as Error).message}`);
@@ -176,7 +188,7 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
       }
     }),
   );
-  const usage = sampler?.stop() ?? { cpuCores: NaN, peakRssMiB: NaN, addedRssMiB: NaN, machineLoad: NaN, seconds: 0 };
+  const usage = sampler?.stop() ?? { cpuCores: NaN, peakRssMiB: NaN, addedRssMiB: NaN, addedPssMiB: NaN, machineLoad: NaN, seconds: 0 };
   await Promise.all(callers.map((c) => c.hangUp().catch(() => undefined)));
   progress(label, total, total);
   if (failedTurns > 0 || greeted.length < calls) {
@@ -190,6 +202,7 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
     peer,
     calls,
     v2vMs,
+    v2vByLine,
     setupMs,
     stages: stagesOf(worker.lines.slice(firstLine)),
     usage,
@@ -203,7 +216,7 @@ async function runLevel(options: LatencyOptions, worker: WorkerProcess, peer: Pe
  * one `turn` line per answered turn, or the older one `metrics` line per framework metric.
  */
 export function stagesOf(lines: readonly LogLine[]): LevelRun['stages'] {
-  const stages: LevelRun['stages'] = { endOfTurnMs: [], transcriptionMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [], agentSideV2vMs: [] };
+  const stages: LevelRun['stages'] = { endOfTurnMs: [], transcriptionMs: [], llmFirstTokenMs: [], ttsFirstAudioMs: [], agentSideV2vMs: [], eotMargin: [] };
   const push = (list: number[], value: unknown) => {
     if (typeof value === 'number' && Number.isFinite(value)) list.push(value);
   };
@@ -214,6 +227,8 @@ export function stagesOf(lines: readonly LogLine[]): LevelRun['stages'] {
       push(stages.llmFirstTokenMs, line.llmTtftMs);
       push(stages.ttsFirstAudioMs, line.ttsTtfbMs);
       push(stages.agentSideV2vMs, line.totalMs);
+    } else if (line.event === 'eot_prediction') {
+      if (typeof line.probability === 'number' && typeof line.threshold === 'number') push(stages.eotMargin, Number((line.probability - line.threshold).toFixed(3)));
     } else if (line.event === 'metrics') {
       if (line.kind === 'eou') {
         push(stages.endOfTurnMs, line.endOfUtteranceDelayMs);

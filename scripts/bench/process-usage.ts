@@ -8,6 +8,12 @@ interface GroupReading {
   /** CPU seconds so far of each live process in the group, by pid. */
   cpuSeconds: Map<number, number>;
   rssBytes: number;
+  /**
+   * Proportional set size: each process's private pages plus its share of pages it maps with
+   * others (the Node binary, rtc-node's and onnxruntime's libraries, which every job process
+   * maps). RSS counts those shared pages once per process; PSS is what the group really holds.
+   */
+  pssBytes: number;
   processes: number;
 }
 
@@ -15,6 +21,7 @@ interface GroupReading {
 export function readProcessGroup(pgid: number): GroupReading {
   const cpuSeconds = new Map<number, number>();
   let pages = 0;
+  let pssKiB = 0;
   for (const entry of readdirSync('/proc')) {
     if (!/^\d+$/.test(entry)) continue;
     try {
@@ -24,11 +31,12 @@ export function readProcessGroup(pgid: number): GroupReading {
       if (Number(fields[2]) !== pgid) continue;
       cpuSeconds.set(Number(entry), (Number(fields[11]) + Number(fields[12])) / TICKS_PER_SECOND);
       pages += Number(fields[21]);
+      pssKiB += Number(/^Pss:\s+(\d+)/m.exec(readFileSync(`/proc/${entry}/smaps_rollup`, 'utf8'))?.[1] ?? 0);
     } catch {
       // exited while we looked
     }
   }
-  return { cpuSeconds, rssBytes: pages * PAGE_BYTES, processes: cpuSeconds.size };
+  return { cpuSeconds, rssBytes: pages * PAGE_BYTES, pssBytes: pssKiB * 1024, processes: cpuSeconds.size };
 }
 
 /**
@@ -73,6 +81,8 @@ export interface UsageSummary {
    * process and its warm job processes): what the calls themselves added, MiB.
    */
   addedRssMiB: number;
+  /** The same for the group's proportional set size (shared pages split between their users). */
+  addedPssMiB: number;
   /** Fraction of the whole machine's CPU busy over the window (every process, not only ours). */
   machineLoad: number;
   seconds: number;
@@ -86,6 +96,8 @@ export class ProcessGroupSampler {
   #cpu = new GroupCpu();
   #peakRss = 0;
   #idleRss = NaN;
+  #peakPss = 0;
+  #idlePss = NaN;
 
   constructor(pgid: number) {
     this.#pgid = pgid;
@@ -93,7 +105,9 @@ export class ProcessGroupSampler {
 
   /** The group's memory now, before any caller joins: the base `addedRssMiB` is measured from. */
   markIdle(): void {
-    this.#idleRss = readProcessGroup(this.#pgid).rssBytes;
+    const idle = readProcessGroup(this.#pgid);
+    this.#idleRss = idle.rssBytes;
+    this.#idlePss = idle.pssBytes;
   }
 
   start(everyMs = 250): void {
@@ -102,10 +116,12 @@ export class ProcessGroupSampler {
     this.#cpu = new GroupCpu();
     this.#cpu.add(reading);
     this.#peakRss = reading.rssBytes;
+    this.#peakPss = reading.pssBytes;
     this.#timer = setInterval(() => {
       const now = readProcessGroup(this.#pgid);
       this.#cpu.add(now);
       this.#peakRss = Math.max(this.#peakRss, now.rssBytes);
+      this.#peakPss = Math.max(this.#peakPss, now.pssBytes);
     }, everyMs);
   }
 
@@ -118,10 +134,12 @@ export class ProcessGroupSampler {
     const machine = readMachineCpu();
     const seconds = (performance.now() - start.at) / 1000;
     this.#peakRss = Math.max(this.#peakRss, end.rssBytes);
+    this.#peakPss = Math.max(this.#peakPss, end.pssBytes);
     return {
       cpuCores: this.#cpu.seconds / seconds,
       peakRssMiB: this.#peakRss / 2 ** 20,
       addedRssMiB: (this.#peakRss - this.#idleRss) / 2 ** 20,
+      addedPssMiB: (this.#peakPss - this.#idlePss) / 2 ** 20,
       machineLoad: (machine.busy - start.machine.busy) / Math.max(1, machine.total - start.machine.total),
       seconds,
     };

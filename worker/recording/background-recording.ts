@@ -134,7 +134,8 @@ export async function mixIntoAgentChannel(recordingPath: string, backgroundPath:
   }
 }
 
-function exitOf(child: ReturnType<typeof spawn>, what: string): Promise<void> {
+/** Resolves when an ffmpeg run exits 0; else rejects with what it wrote to stderr. */
+export function exitOf(child: ReturnType<typeof spawn>, what: string): Promise<void> {
   const stderr: Buffer[] = [];
   child.stderr?.on('data', (chunk: Buffer) => stderr.push(chunk));
   return new Promise((resolve, reject) => {

@@ -9,10 +9,27 @@ import { deploymentsFileSchema } from '../deployments.js';
 import { keepSessionRecording, openingWords, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
 import { LocalRecordingStore } from './local-recording-store.js';
 import { decodeStereo, ffmpegPath, levels } from './recording-audio.js';
+import { recordingPart } from './recording-parts.js';
 
 const silentLog = pino({ level: 'silent' });
 
 /** Stereo 16 kHz PCM: a 440 Hz tone on the left for [0, 1) s, on the right for [1.5, 2.5) s. */
+/** Stereo 16 kHz PCM of `seconds`: a 440 Hz tone on one channel throughout, the other silent. */
+function toneOn(channel: 'left' | 'right', seconds: number): Buffer {
+  const rate = 16000;
+  const pcm = Buffer.alloc(rate * seconds * 4);
+  for (let i = 0; i < rate * seconds; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 4 + (channel === 'left' ? 0 : 2));
+  return pcm;
+}
+
+/** Writes `pcm` as the framework's recorder would (Ogg-Opus, 48 kHz) into a session directory's audio.ogg. */
+function recordedSession(pcm: Buffer): string {
+  const dir = mkdtempSync(join(tmpdir(), 'voicefleet-session-'));
+  writeFileSync(join(dir, 'call.pcm'), pcm);
+  execFileSync(ffmpegPath(), ['-v', 'error', '-f', 's16le', '-ar', '16000', '-ac', '2', '-i', join(dir, 'call.pcm'), '-c:a', 'libopus', '-ar', '48000', join(dir, SESSION_AUDIO_FILE)]);
+  return dir;
+}
+
 function syntheticCall(): Buffer {
   const rate = 16000;
   const frames = rate * 3;
@@ -89,5 +106,44 @@ describe('call recording', () => {
     for (const w of [1, 2]) expect([left[w]! > 0.1, right[w]! < 0.01]).toEqual([true, true]);
     for (const w of [7, 8]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
     expect(Math.max(left[11]!, right[11]!)).toBeLessThan(0.01);
+  });
+
+  it('stores a resumed call as one recording: the dead agent\'s part, the hand-over as silence, then the resumed part', async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'voicefleet-recordings-'));
+    const store = new LocalRecordingStore(storeDir);
+    // The agent that died: 1 s of caller on the left, with 0.5 s of its background (hold phrase)
+    // on the right, written beside the recording as 48 kHz mono s16le.
+    const dead = recordedSession(toneOn('left', 1));
+    const background = Buffer.alloc(48000 * 0.5 * 2);
+    for (let i = 0; i < 24000; i++) background.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 330 * i) / 48000)), i * 2);
+    writeFileSync(join(dead, 'background.s16le'), background);
+    // The agent that took over 3 s after the first began: 1 s of agent on the right.
+    const resumed = recordedSession(toneOn('right', 1));
+    const startedAt = 1_750_000_000_000;
+    const elsewhere = { ...recordingPart('/tmp/livekit-agents/job-on-another-host', startedAt - 5000), host: 'another-host' };
+    const warnings: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => warnings.push(String(JSON.parse(line).event)) });
+
+    const uri = await keepSessionRecording({
+      store,
+      callId: 'AJ_resumed',
+      sessionDirectory: resumed,
+      earlier: { parts: [elsewhere, recordingPart(dead, startedAt)], startedAt: startedAt + 3000 },
+      log,
+    });
+    expect(uri).toBe(store.uriFor('AJ_resumed', 'audio/ogg'));
+    expect(warnings).toEqual(expect.arrayContaining(['recording_part_elsewhere', 'recording_parts_joined', 'recording_saved']));
+    const pcm = await decodeStereo(join(storeDir, 'calls', 'AJ_resumed.ogg'));
+    expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(4, 1);
+    const left = levels(pcm.left, pcm.sampleRate, 250);
+    const right = levels(pcm.right, pcm.sampleRate, 250);
+    // Windows of 250 ms: the dead agent's caller in 0-3, its background in 0-1, the hand-over
+    // (1-3 s) silent on both, the resumed agent in 12-15.
+    for (const w of [1, 2]) expect(left[w]).toBeGreaterThan(0.1);
+    expect(right[0]).toBeGreaterThan(0.1);
+    for (const w of [5, 6, 8, 10]) expect(Math.max(left[w]!, right[w]!)).toBeLessThan(0.01);
+    for (const w of [13, 14]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
+    // The dead agent's files are gone now that the store has them.
+    expect(existsSync(dead)).toBe(false);
   });
 });

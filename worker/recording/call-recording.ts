@@ -5,6 +5,7 @@ import type { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BackgroundRecording, mixIntoAgentChannel } from './background-recording.js';
+import { joinRecordingParts, readableHere, type RecordingPart } from './recording-parts.js';
 import { LocalRecordingStore } from './local-recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { S3RecordingStore } from './s3-recording-store.js';
@@ -24,6 +25,8 @@ export const SESSION_AUDIO_FILE = 'audio.ogg';
 /** The background track's audio beside it (BackgroundRecording), and the two mixed. */
 const BACKGROUND_AUDIO_FILE = 'background.s16le';
 const MIXED_AUDIO_FILE = 'audio.mixed.ogg';
+/** This agent's part and those of the agents before it on a resumed call, as one file. */
+const JOINED_AUDIO_FILE = 'audio.joined.ogg';
 
 /** Where the background track's audio waits for the end of the call, on the recording's clock. */
 export function recordBackground(sessionDirectory: string, recordingStartedAt: number): BackgroundRecording {
@@ -74,20 +77,39 @@ export async function keepSessionRecording(args: {
   callId: string;
   sessionDirectory: string;
   background?: BackgroundRecording;
+  /** A resumed call: what the agents before this one recorded (call state), and when this part began. */
+  earlier?: { parts: readonly RecordingPart[]; startedAt: number };
   log: Logger;
 }): Promise<string | undefined> {
   const path = join(args.sessionDirectory, SESSION_AUDIO_FILE);
   const mixed = join(args.sessionDirectory, MIXED_AUDIO_FILE);
+  const joined = join(args.sessionDirectory, JOINED_AUDIO_FILE);
   try {
     const found = await stat(path).catch(() => undefined);
     if (!found || found.size === 0) {
       args.log.warn({ event: 'recording_missing' }, 'call recording not found after the session');
       return undefined;
     }
-    const upload = await withBackground(path, mixed, args);
+    let upload = await withBackground(path, mixed, args);
+    let joinedParts: EarlierPart[] = [];
+    if (args.earlier?.parts.length) {
+      const parts = await earlierParts(args.earlier.parts, args.log);
+      if (parts.length) {
+        try {
+          const { gapsMs } = await joinRecordingParts([...parts, { path: upload, startedAt: args.earlier.startedAt }], joined);
+          args.log.info({ event: 'recording_parts_joined', parts: parts.length + 1, gapsMs }, 'recording of the resumed call joined with its earlier parts');
+          upload = joined;
+          joinedParts = parts;
+        } catch (error) {
+          args.log.warn({ event: 'recording_parts_not_joined', error: (error as Error).message }, 'earlier parts of the resumed call could not be joined; stored from the resume, earlier parts kept');
+        }
+      }
+    }
     try {
       const saved = await args.store.save(args.callId, createReadStream(upload), { contentType: 'audio/ogg' });
       args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind }, 'call recording saved');
+      // Only now are the dead agents' files in the store; until then they are the only copy.
+      for (const part of joinedParts) await rm(part.directory, { recursive: true, force: true }).catch(() => undefined);
       return saved.uri;
     } catch (error) {
       args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
@@ -96,8 +118,49 @@ export async function keepSessionRecording(args: {
   } finally {
     // Closed even when there is no recording, so the tap stops taking frames.
     await args.background?.close();
-    for (const file of [path, mixed, args.background?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
+    for (const file of [path, mixed, joined, args.background?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
   }
+}
+
+interface EarlierPart {
+  path: string;
+  startedAt: number;
+  directory: string;
+}
+
+/**
+ * The parts recorded by the agents before this one that this machine still has: each the
+ * framework's file with its background track mixed in, as the part's own agent would have
+ * stored it. A part on another host, or gone, is named in the log and left out.
+ */
+async function earlierParts(parts: readonly RecordingPart[], log: Logger): Promise<EarlierPart[]> {
+  const ready: EarlierPart[] = [];
+  for (const part of parts) {
+    if (!readableHere(part)) {
+      log.warn({ event: 'recording_part_elsewhere', host: part.host }, 'an earlier part of the resumed call was recorded on another host and is left out');
+      continue;
+    }
+    const audio = join(part.directory, SESSION_AUDIO_FILE);
+    const found = await stat(audio).catch(() => undefined);
+    if (!found || found.size === 0) {
+      log.warn({ event: 'recording_part_missing' }, 'an earlier part of the resumed call is missing and is left out');
+      continue;
+    }
+    const background = join(part.directory, BACKGROUND_AUDIO_FILE);
+    const mixed = join(part.directory, MIXED_AUDIO_FILE);
+    let path = audio;
+    if (((await stat(background).catch(() => undefined))?.size ?? 0) > 0) {
+      path = await mixIntoAgentChannel(audio, background, mixed).then(
+        () => mixed,
+        (error: Error) => {
+          log.warn({ event: 'recording_background_not_mixed', error: error.message }, 'background audio of an earlier part could not be mixed');
+          return audio;
+        },
+      );
+    }
+    ready.push({ path, startedAt: part.startedAt, directory: part.directory });
+  }
+  return ready;
 }
 
 /** The file to store: the mix when the background track played during the recording. */

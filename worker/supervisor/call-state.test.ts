@@ -16,6 +16,7 @@ describe('CallStateStore', () => {
     items: [{ type: 'message', role: 'assistant', text: `turn ${turns}` }],
     turns,
     resumes,
+    recordingParts: [{ directory: `/tmp/livekit-agents/job-${n}-${resumes}`, startedAt: 1_700_000_000_000 + resumes, host: 'worker-a' }],
     savedAt: new Date().toISOString(),
   });
 
@@ -42,6 +43,7 @@ describe('CallStateStore', () => {
     const kept = await store.load(`call-${n}`);
     expect(kept?.resumes).toBe(1);
     expect(kept?.turns).toBe(3);
+    expect(kept?.recordingParts).toEqual([{ directory: `/tmp/livekit-agents/job-${n}-1`, startedAt: 1_700_000_000_001, host: 'worker-a' }]);
     expect(await redis.exists(aliveKey(`call-${n}`))).toBe(1);
   });
 
@@ -53,5 +55,14 @@ describe('CallStateStore', () => {
     await store.ended(`call-${n}`, 1);
     expect(await store.load(`call-${n}`)).toBeUndefined();
     expect(await redis.exists(aliveKey(`call-${n}`))).toBe(0);
+  });
+
+  it('loads a state saved by a worker from before recording parts (a rolling deploy) with none', async () => {
+    n += 1;
+    const { recordingParts: _, ...older } = state(0, 1);
+    await redis.set(`voicefleet:call-state:call-${n}`, JSON.stringify(older));
+    const loaded = await new CallStateStore(redis).load(`call-${n}`);
+    expect(loaded?.turns).toBe(1);
+    expect(loaded?.recordingParts).toEqual([]);
   });
 });

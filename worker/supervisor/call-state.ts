@@ -3,6 +3,7 @@ import type { Redis } from 'ioredis';
 import { z } from 'zod';
 import { WORKFLOW_NAMES } from '../../agents/workflows.js';
 import { connectedClients } from '../queues/redis-clients.js';
+import { recordingPartSchema } from '../recording/recording-parts.js';
 
 /**
  * A live call's state in Redis, saved after every turn: the workflow on the call, its agent's
@@ -28,6 +29,8 @@ export const savedCallStateSchema = z.object({
   items: z.array(savedItemSchema),
   turns: z.number().int().nonnegative(),
   resumes: z.number().int().nonnegative(),
+  /** The call's recording so far, one part per agent that recorded it (worker/recording/recording-parts.ts). */
+  recordingParts: z.array(recordingPartSchema).default([]),
   savedAt: z.string(),
 });
 

@@ -1,0 +1,85 @@
+import { spawn } from 'node:child_process';
+import { once } from 'node:events';
+import { hostname } from 'node:os';
+import { z } from 'zod';
+import { exitOf, RECORDING_RATE } from './background-recording.js';
+import { ffmpegPath } from './recording-audio.js';
+
+/**
+ * A call whose agent died is resumed by a new agent in a new job process, whose session recorder
+ * starts a new file. The dead agent's file is still where its recorder streamed it (the job's
+ * session directory), so the call's state names every part recorded so far and the last agent
+ * joins them into the one recording the call is stored as.
+ */
+export const recordingPartSchema = z.object({
+  /** The job's session directory, holding the framework's audio.ogg (and the background beside it). */
+  directory: z.string(),
+  /** Wall-clock ms of the part's first sample, the recorder's own clock. */
+  startedAt: z.number(),
+  /** Only this machine can read the directory. */
+  host: z.string(),
+});
+
+export type RecordingPart = z.infer<typeof recordingPartSchema>;
+
+export function recordingPart(directory: string, startedAt: number): RecordingPart {
+  return { directory, startedAt, host: hostname() };
+}
+
+export function readableHere(part: RecordingPart): boolean {
+  return part.host === hostname();
+}
+
+/** A gap longer than this between parts is shortened to it: no recording is padded with an hour of nothing. */
+const MAX_GAP_MS = 10 * 60_000;
+const BYTES_PER_FRAME = 4;
+
+/**
+ * Writes `output` (stereo Ogg-Opus, the recorder's format): each part where it happened on the
+ * wall clock, the time between them (the dead air the caller heard while the call was handed
+ * over) as silence. Parts are streamed, never held whole. The bundled ffmpeg has no mixing or
+ * concat filters, so ffmpeg decodes and encodes and the joining happens here. Returns the gaps.
+ */
+export async function joinRecordingParts(parts: readonly { path: string; startedAt: number }[], output: string): Promise<{ gapsMs: number[] }> {
+  const ffmpeg = ffmpegPath();
+  const sorted = [...parts].sort((a, b) => a.startedAt - b.startedAt);
+  const encoder = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 's16le', '-ar', String(RECORDING_RATE), '-ac', '2', '-i', '-', '-c:a', 'libopus', '-f', 'ogg', output], {
+    stdio: ['pipe', 'ignore', 'pipe'],
+  });
+  const encoded = exitOf(encoder, 'encoding the joined recording');
+  const stdin = encoder.stdin!;
+  const write = async (chunk: Buffer) => {
+    if (!stdin.write(chunk)) await once(stdin, 'drain');
+  };
+  const gapsMs: number[] = [];
+  let frames = 0;
+  try {
+    for (const part of sorted) {
+      const at = Math.round(((part.startedAt - sorted[0]!.startedAt) / 1000) * RECORDING_RATE);
+      const gap = Math.min(at - frames, (MAX_GAP_MS / 1000) * RECORDING_RATE);
+      if (part !== sorted[0]) gapsMs.push(Math.round((Math.max(0, gap) / RECORDING_RATE) * 1000));
+      for (let left = gap; left > 0; left -= RECORDING_RATE / 10) {
+        const n = Math.min(left, RECORDING_RATE / 10);
+        await write(Buffer.alloc(n * BYTES_PER_FRAME));
+        frames += n;
+      }
+      const decoder = spawn(ffmpeg, ['-v', 'error', '-i', part.path, '-f', 's16le', '-acodec', 'pcm_s16le', '-ac', '2', '-ar', String(RECORDING_RATE), '-'], {
+        stdio: ['ignore', 'pipe', 'pipe'],
+      });
+      const decoded = exitOf(decoder, `decoding ${part.path}`);
+      let carry = Buffer.alloc(0);
+      for await (const chunk of decoder.stdout! as AsyncIterable<Buffer>) {
+        const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+        const whole = pcm.length - (pcm.length % BYTES_PER_FRAME);
+        carry = Buffer.from(pcm.subarray(whole));
+        await write(pcm.subarray(0, whole));
+        frames += whole / BYTES_PER_FRAME;
+      }
+      await decoded;
+    }
+  } finally {
+    stdin.end();
+  }
+  await encoded;
+  return { gapsMs };
+}
