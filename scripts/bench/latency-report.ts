@@ -53,7 +53,7 @@ function figuresOf(run: LevelRun, inputs: ReportInputs): Record<string, Figure> 
 }
 
 /** Share of end-of-turn predictions below the model's threshold: turns that waited endpointing's max delay. */
-export function unlikelyShare(margins: readonly number[]): number {
+function unlikelyShare(margins: readonly number[]): number {
   return margins.length ? margins.filter((m) => m < 0).length / margins.length : NaN;
 }
 

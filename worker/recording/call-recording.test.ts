@@ -13,7 +13,6 @@ import { recordingPart } from './recording-parts.js';
 
 const silentLog = pino({ level: 'silent' });
 
-/** Stereo 16 kHz PCM: a 440 Hz tone on the left for [0, 1) s, on the right for [1.5, 2.5) s. */
 /** Stereo 16 kHz PCM of `seconds`: a 440 Hz tone on one channel throughout, the other silent. */
 function toneOn(channel: 'left' | 'right', seconds: number): Buffer {
   const rate = 16000;
@@ -22,7 +21,7 @@ function toneOn(channel: 'left' | 'right', seconds: number): Buffer {
   return pcm;
 }
 
-/** Writes `pcm` as the framework's recorder would (Ogg-Opus, 48 kHz) into a session directory's audio.ogg. */
+/** Writes `pcm` as the framework's recorder does (s16le stereo in, libopus in Ogg out, 48 kHz) into a new session directory's audio.ogg. */
 function recordedSession(pcm: Buffer): string {
   const dir = mkdtempSync(join(tmpdir(), 'voicefleet-session-'));
   writeFileSync(join(dir, 'call.pcm'), pcm);
@@ -30,6 +29,7 @@ function recordedSession(pcm: Buffer): string {
   return dir;
 }
 
+/** Stereo 16 kHz PCM: a 440 Hz tone on the left for [0, 1) s, on the right for [1.5, 2.5) s. */
 function syntheticCall(): Buffer {
   const rate = 16000;
   const frames = rate * 3;
@@ -91,13 +91,7 @@ describe('call recording', () => {
   });
 
   it('decodes a stereo Ogg-Opus file into its two channels, each where its sound was', async () => {
-    const dir = mkdtempSync(join(tmpdir(), 'voicefleet-decode-'));
-    const raw = join(dir, 'call.pcm');
-    const ogg = join(dir, 'call.ogg');
-    writeFileSync(raw, syntheticCall());
-    // Encoded as the framework's recorder does: s16le stereo in, libopus in Ogg out (48 kHz).
-    execFileSync(ffmpegPath(), ['-v', 'error', '-f', 's16le', '-ar', '16000', '-ac', '2', '-i', raw, '-c:a', 'libopus', '-ar', '48000', ogg]);
-    const pcm = await decodeStereo(ogg);
+    const pcm = await decodeStereo(join(recordedSession(syntheticCall()), SESSION_AUDIO_FILE));
     expect(pcm.channels).toBe(2);
     expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(3, 1);
     const left = levels(pcm.left, pcm.sampleRate, 250);
