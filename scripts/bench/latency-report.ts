@@ -148,7 +148,7 @@ export function latencyReport(inputs: ReportInputs): BenchResult {
     faults: { failedTurns, failedCalls },
     svg: chart(inputs, figures, peerFigures, sweep),
     notes: [
-      'v2v: caller end of speech (last sample out of its microphone) -> first audible agent audio at the caller, WebRTC over loopback; every turn of every call at the headline concurrency.',
+      'v2v: caller end of speech (the last audible sample out of its microphone; the quiet tail the synthesized voice trails off into is not counted) -> first audible agent audio at the caller, WebRTC over loopback; every turn of every call at the headline concurrency.',
       'call_setup: caller joined the room (the WebRTC "answer") -> first greeting audio at the caller; voicefleet speaks a fixed greeting, the stock agent generates one through the LLM as the starter does.',
       'stage_*: the agent session\'s own per-turn trace (`turn` log lines): end of turn = caller\'s last word -> turn committed, transcription = last word -> final transcript, LLM time to first token and TTS time to first byte from their own requests; agent_side_v2v = last word -> first answer audio published, by the agent\'s clock (v2v minus it is WebRTC transport and playout).',
       'overhead (injected only): v2v - (measured STT final delay p50 + injected LLM and TTS latencies) - the agent\'s configured endpointing wait (endpointingMs). With preemptive generation the provider latencies overlap the endpointing wait, so overhead can be negative.',

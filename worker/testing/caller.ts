@@ -14,7 +14,7 @@ import {
 import { randomUUID } from 'node:crypto';
 import { readFile, writeFile } from 'node:fs/promises';
 import { LocalTTS, toFrames } from '../providers/local/local-tts.js';
-import { concatSamples, encodeWav, parseWav } from '../providers/local/wav.js';
+import { concatSamples, encodeWav, parseWav, trailingSilenceMs } from '../providers/local/wav.js';
 import { mintParticipantToken } from '../tokens.js';
 import { TURN_TRACE_TOPIC, turnTraceSchema, type TurnTrace } from '../metrics/turn-trace.js';
 import { AgentAudioMonitor, type SpeechBurst } from './agent-audio-monitor.js';
@@ -24,6 +24,8 @@ const TRANSCRIPTION_TOPIC = 'lk.transcription';
 /** The framework's BackgroundAudioPlayer publishes under this name. */
 const BACKGROUND_TRACK_NAME = 'background_audio';
 const SAMPLE_RATE = 16000;
+/** Audible, for either side: a 10 ms window at or above this level (-40 dBFS), as a listener hears it. */
+const AUDIBLE_RMS = 0.01;
 /** How much earlier a transcript segment's stream may open than its audio reaches the ear. */
 const TRANSCRIPT_LEAD_MS = 500;
 
@@ -88,9 +90,9 @@ export class Caller {
    */
   readonly turnTraces: TurnTrace[] = [];
   readonly #mic: CallerMicrophone;
-  readonly #monitor = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
+  readonly #monitor = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: AUDIBLE_RMS, burstGapMs: 600 });
   /** The agent's background track (holding phrases, hold music), heard apart from its voice. */
-  readonly #background = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: 0.01, burstGapMs: 600 });
+  readonly #background = new AgentAudioMonitor({ sampleRate: SAMPLE_RATE, speechThreshold: AUDIBLE_RMS, burstGapMs: 600 });
   readonly #voice = new LocalTTS({ sampleRate: SAMPLE_RATE });
   #micTrackSid?: string;
   #agent?: RemoteParticipant;
@@ -235,10 +237,15 @@ export class Caller {
     return report;
   }
 
-  /** Speaks text (synthesized) or a mono 16-bit WAV; resolves at the caller's end of speech. */
+  /**
+   * Speaks text (synthesized) or a mono 16-bit WAV; resolves at the caller's end of speech: when
+   * the last audible sample left the microphone, not the quiet tail the voice trails off into
+   * (flite leaves about 150 ms), which would otherwise count as part of the agent's response time.
+   */
   async say(textOrWav: string, onStarted?: (startOfSpeechAt: number) => void): Promise<number> {
     const samples = textOrWav.endsWith('.wav') ? await this.#readWav(textOrWav) : await this.#synthesize(textOrWav);
-    return this.#mic.speak(samples, onStarted);
+    const quietTailMs = trailingSilenceMs(samples, SAMPLE_RATE, { thresholdRms: AUDIBLE_RMS, windowMs: 10 });
+    return (await this.#mic.speak(samples, onStarted)) - quietTailMs;
   }
 
   /**

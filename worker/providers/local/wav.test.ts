@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { rmsLevel, trimLeadingSilence } from './wav.js';
+import { rmsLevel, trailingSilenceMs, trimLeadingSilence } from './wav.js';
 
 const RATE = 16_000;
 const LEAD_IN = { thresholdRms: 0.005, speechRms: 0.02, windowMs: 10, keepMs: 20 };
@@ -37,5 +37,22 @@ describe('trimLeadingSilence', () => {
     expect(trimLeadingSilence(loud, LEAD_IN)).toBe(loud);
     const silent = { sampleRate: RATE, channels: 1, samples: new Int16Array(RATE) };
     expect(trimLeadingSilence(silent, LEAD_IN).samples.length).toBe(RATE);
+  });
+});
+
+describe('trailingSilenceMs', () => {
+  const TAIL = { thresholdRms: 0.01, windowMs: 10 };
+
+  it('measures the quiet tail after the last sound, a faint hiss included', () => {
+    const speech = speechAfter(0);
+    const samples = new Int16Array(speech.length + (RATE * 170) / 1000);
+    samples.set(speech);
+    for (let i = speech.length; i < samples.length; i++) samples[i] = Math.round((Math.random() - 0.5) * 60);
+    expect(trailingSilenceMs(samples, RATE, TAIL)).toBe(170);
+  });
+
+  it('is zero for audio that ends in sound, and the whole length for audio that never makes one', () => {
+    expect(trailingSilenceMs(speechAfter(0), RATE, TAIL)).toBe(0);
+    expect(trailingSilenceMs(new Int16Array(RATE / 4), RATE, TAIL)).toBe(250);
   });
 });

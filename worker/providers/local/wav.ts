@@ -128,3 +128,14 @@ export function trimLeadingSilence(pcm: Pcm16, options: { thresholdRms: number; 
   }
   return pcm;
 }
+
+/**
+ * How long mono `samples` stay below `thresholdRms` at their end, in whole `windowMs` windows: the
+ * tail a listener hears as silence. All of it for audio that never reaches the level.
+ */
+export function trailingSilenceMs(samples: Int16Array, sampleRate: number, options: { thresholdRms: number; windowMs: number }): number {
+  const window = Math.max(1, Math.round((sampleRate * options.windowMs) / 1000));
+  let end = samples.length;
+  while (end > 0 && rmsLevel(samples.subarray(Math.max(0, end - window), end)) < options.thresholdRms) end -= window;
+  return (Math.max(0, samples.length - Math.max(0, end)) * 1000) / sampleRate;
+}
