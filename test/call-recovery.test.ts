@@ -18,11 +18,12 @@ import { WorkerProcess } from './support/worker-process.js';
  *
  * - no worker when the call arrives: the supervisor answers it itself (apology, voicemail);
  * - the job process is killed mid-booking: a new agent resumes where the call was;
- * - the only worker dies: the re-dispatch finds no one, and the supervisor answers;
+ * - the only worker dies: the re-dispatch finds no one, and the supervisor answers (and keeps
+ *   what the dead agent recorded);
  * - a worker is told to stop (SIGTERM, as a container runtime sends it) and its drain timeout
  *   runs out with a call still running: the call is handed to another worker;
- * - with `npm run test:drain` (4 min more than CI can spare): SIGTERM to a worker whose call
- *   finishes in time, and a rolling restart of every worker with calls up.
+ * - SIGTERM to a worker whose call finishes in time, and a rolling restart of every worker with
+ *   calls up. `npm run test:recovery` runs this file alone.
  *
  * One stack and one crm-sync for all of them; each test starts its own workers and stops them.
  */
@@ -202,12 +203,13 @@ describe('call recovery', () => {
     }
   }, 150_000);
 
-  it('answers a call whose agent died when no other worker takes it back', async () => {
-    const worker = await startWorker();
+  it('answers a call whose agent died when no other worker takes it back, and keeps what its agent recorded', async () => {
+    const worker = await startWorker({ VOICEFLEET_RECORDING: 'on', VOICEFLEET_RECORDINGS_DIR: join(dir, 'recordings') });
     const call = await BookingCall.join(stack, agentName);
     try {
       await call.greeting();
       await call.askForTimes();
+      const callId = String(worker.lines.find((l) => l.event === 'call_started' && l.room === call.room)!.callId);
       // The only worker dies with its job processes: the re-dispatch finds no one.
       const fault = call.fault();
       await worker.kill();
@@ -230,6 +232,16 @@ describe('call recovery', () => {
       const agentSaid = record.transcript.filter((t) => t.role === 'agent').map((t) => t.text);
       expect(agentSaid.some((text) => text.includes('Which would you like?'))).toBe(true);
       expect(agentSaid.at(-1)).toBe(NO_AGENT_APOLOGY);
+      // What the dead agent recorded (greeting, the offer) is the call's recording in the store,
+      // its files gone from the job's folder; the voicemail message stays the record's recording.
+      const saved = await crmSync.waitForEvent('recording_saved', 5000, (l) => l.callId === callId);
+      expect(saved.parts).toBe(1);
+      expect(record.recording?.uri).toMatch(/^file:.*voicemail/);
+      // All but its last moments: ffmpeg died with the job, and with it the last Ogg page (about a second).
+      const pcm = await decodeStereo(join(dir, 'recordings', 'calls', `${callId}.ogg`));
+      const recordedS = pcm.left.length / pcm.sampleRate;
+      expect(recordedS).toBeGreaterThan((fault.at - call.caller.joinedAt) / 1000 - 3);
+      console.log(`recording kept from the dead agent: ${recordedS.toFixed(1)} s of ${((fault.at - call.caller.joinedAt) / 1000).toFixed(1)} s from join to kill`);
     } catch (error) {
       diagnose(error);
     } finally {
@@ -267,8 +279,7 @@ describe('call recovery', () => {
     }
   }, 240_000);
 
-  // With the rolling restart, in `npm run test:drain`: the two add 4 min, which CI cannot spare.
-  it.runIf(process.env.VOICEFLEET_TEST_DRAIN)('takes no new call after SIGTERM and lets its running call finish (npm run test:drain)', async () => {
+  it('takes no new call after SIGTERM and lets its running call finish', async () => {
     const draining = await startWorker({ ...oneCall, VOICEFLEET_DRAIN_TIMEOUT_MS: '120000', VOICEFLEET_MAX_CALLS_PER_WORKER: '2' });
     const call = await BookingCall.join(stack, agentName);
     try {
@@ -302,7 +313,7 @@ describe('call recovery', () => {
     }
   }, 240_000);
 
-  it.runIf(process.env.VOICEFLEET_TEST_DRAIN)('drops no call in a rolling restart of every worker with calls up (npm run test:drain)', async () => {
+  it('drops no call in a rolling restart of every worker with calls up', async () => {
     const patient = { ...oneCall, VOICEFLEET_DRAIN_TIMEOUT_MS: '120000' };
     const fallbacksBefore = crmSync.countEvents('call_without_agent');
     const fleet = [await startWorker(patient), await startWorker(patient)];

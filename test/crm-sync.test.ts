@@ -2,7 +2,7 @@ import { Queue } from 'bullmq';
 import { createHash } from 'node:crypto';
 import { AccessToken } from 'livekit-server-sdk';
 import { Redis } from 'ioredis';
-import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import pino from 'pino';
@@ -12,11 +12,15 @@ import { freePort, startRedis } from '../scripts/fleet/servers.js';
 import { Outbox } from '../worker/crm/outbox.js';
 import { CallRecordPublisher } from '../worker/crm/record-publisher.js';
 import { CallRegistry } from '../worker/queues/call-registry.js';
+import { decodeStereo, levels } from '../worker/recording/recording-audio.js';
+import { recordingPart } from '../worker/recording/recording-parts.js';
+import { CallStateStore } from '../worker/supervisor/call-state.js';
 import { DEV_API_KEY, DEV_API_SECRET } from '../worker/config.js';
 import { callRecordJobId, crmSyncJobOptions, QUEUES } from '../worker/queues/queues.js';
 import { connectRedis } from '../worker/queues/redis.js';
 import { sampleCallRecord } from './support/call-records.js';
 import { CrmStub } from './support/crm-stub.js';
+import { recordedSession, toneOn } from './support/recorded-session.js';
 import { WorkerProcess } from './support/worker-process.js';
 
 /**
@@ -213,6 +217,43 @@ describe('crm-sync', () => {
     const written = [...crm.writes.values()].find((r) => r.callId === 'call-orphan')!;
     expect(written).toMatchObject({ source: 'sweep', endReason: 'worker_lost', outcome: { disposition: 'unresolved' } });
   });
+
+  it("keeps the recording of a call whose agent died and that was never resumed, from the sweep", async () => {
+    const recordingsDir = mkdtempSync(join(tmpdir(), 'voicefleet-crm-recordings-'));
+    // The dead agent's part, in its job folder, as its saved state names it.
+    const part = recordedSession(toneOn('left', 2));
+    const producer = await producerConnection();
+    try {
+      const startedAt = new Date().toISOString();
+      await new CallStateStore(producer).save({
+        callId: 'call-lost-recorded',
+        room: 'room-lost-recorded',
+        workflow: 'booking',
+        metadata: '{}',
+        items: [],
+        turns: 1,
+        resumes: 0,
+        recordingParts: [recordingPart(part, Date.now() - 2000)],
+        savedAt: startedAt,
+      });
+      await new CallRegistry(producer).started({ callId: 'call-lost-recorded', room: 'room-lost-recorded', deployment: 'acme-dental', startedAt });
+    } finally {
+      producer.disconnect();
+    }
+    try {
+      crmSync = await WorkerProcess.startCrmSync(crmSyncEnv({ VOICEFLEET_RECORDINGS_DIR: recordingsDir }));
+      await waitUntil('delivery', () => crm.delivered.has('call-lost-recorded'), 20_000);
+      const written = [...crm.writes.values()].find((r) => r.callId === 'call-lost-recorded')!;
+      expect(written).toMatchObject({ source: 'sweep', endReason: 'worker_lost', recording: { uri: expect.stringContaining('call-lost-recorded.ogg') } });
+      const pcm = await decodeStereo(join(recordingsDir, 'calls', 'call-lost-recorded.ogg'));
+      expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(2, 1);
+      expect(levels(pcm.left, pcm.sampleRate, 250)[2]).toBeGreaterThan(0.1);
+      // The store has it: the part, until then the only copy, is gone from the job folder.
+      expect(existsSync(part)).toBe(false);
+    } finally {
+      rmSync(recordingsDir, { recursive: true, force: true });
+    }
+  }, 30_000);
 
   it('moves an unreadable outbox file aside and reports it, delivering the rest', async () => {
     const outbox = new Outbox(outboxDir);

@@ -4,7 +4,13 @@
  */
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
-import { readStream } from '@livekit/agents';
+import { initializeLogger, readStream, voice } from '@livekit/agents';
+import { AudioFrame } from '@livekit/rtc-node';
+import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { decodeStereo } from '../worker/recording/recording-audio.js';
 import { describe, expect, it } from 'vitest';
 
 setFlagsFromString('--expose-gc');
@@ -70,4 +76,74 @@ describe('readStream (agents-js #2046)', () => {
     for await (const value of readStream(source, new AbortController().signal)) values.push(value);
     expect(values).toEqual(Array.from({ length: 50 }, (_, i) => i));
   });
+});
+
+/** The ffmpeg this process spawned to write `output`, found by parent and argument, not by name. */
+function encoderWriting(output: string): number | undefined {
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const ppid = Number(readFileSync(`/proc/${entry}/stat`, 'utf8').split(') ')[1]!.split(' ')[1]);
+      if (ppid === process.pid && readFileSync(`/proc/${entry}/cmdline`, 'utf8').split('\0').includes(output)) return Number(entry);
+    } catch {
+      // gone meanwhile
+    }
+  }
+  return undefined;
+}
+
+describe('session recorder: the file is written as the call goes, not at its end', () => {
+  it('leaves a playable recording when its encoder dies with the job (kill -9 of the process group)', async () => {
+    initializeLogger({ pretty: false, level: 'silent' });
+    // Not exported by the package: the file itself, which is the same module the session loads.
+    const { RecorderIO } = (await import(pathToFileURL(join(process.cwd(), 'node_modules/@livekit/agents/dist/voice/recorder_io/recorder_io.js')).href)) as {
+      RecorderIO: new (opts: { agentSession: object }) => {
+        recordInput(input: voice.AudioInput): voice.AudioInput;
+        recordOutput(output: voice.AudioOutput): voice.AudioOutput;
+        start(path: string): Promise<void>;
+      };
+    };
+    let caller!: ReadableStreamDefaultController<AudioFrame>;
+    class CallerInput extends voice.AudioInput {
+      constructor() {
+        super();
+        this.multiStream.addInputStream(new ReadableStream<AudioFrame>({ start: (c) => void (caller = c) }));
+      }
+    }
+    class Speaker extends voice.AudioOutput {
+      constructor() {
+        super(48000);
+      }
+      clearBuffer(): void {}
+    }
+    const output = join(mkdtempSync(join(tmpdir(), 'voicefleet-recorder-')), 'audio.ogg');
+    const recorder = new RecorderIO({ agentSession: {} });
+    const input = recorder.recordInput(new CallerInput());
+    recorder.recordOutput(new Speaker());
+    await recorder.start(output);
+    // The session reads the caller's audio; the recorder keeps what passes.
+    const reader = input.stream.getReader();
+    const consumed = (async () => {
+      while (!(await reader.read()).done);
+    })();
+    const rate = 48000;
+    // ffmpeg opens its output once it has analysed 5 s of input; 8 s of call, then the kill.
+    for (let i = 0; i < 80; i++) {
+      const samples = new Int16Array(rate / 10);
+      for (let s = 0; s < samples.length; s++) samples[s] = Math.round(8000 * Math.sin((2 * Math.PI * 440 * (i * samples.length + s)) / rate));
+      caller.enqueue(new AudioFrame(samples, rate, 1, samples.length));
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 600));
+    const encoder = encoderWriting(output);
+    expect(encoder).toBeDefined();
+    process.kill(encoder!, 'SIGKILL');
+    await new Promise((resolve) => setTimeout(resolve, 300));
+    // Unpatched, ffmpeg holds the Ogg pages in its output buffer: nothing on disk after 8 s of call.
+    const pcm = await decodeStereo(output);
+    expect(pcm.left.length / pcm.sampleRate).toBeGreaterThan(4);
+    // The recorder is left as the dead job left it; the reader stops here.
+    void reader.cancel().catch(() => undefined);
+    void consumed.catch(() => undefined);
+  }, 30_000);
 });

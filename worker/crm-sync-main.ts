@@ -35,6 +35,8 @@ async function main(): Promise<void> {
   const log = createLogger(config.LOG_LEVEL, { role: 'crm-sync' });
   await requireQueueRedisOrExit(config);
 
+  // One store (and, for S3, one client) for lost calls' recordings, the retention sweep and the console's playback.
+  const recordings = createRecordingStore(config);
   const worker = new CrmSyncWorker({
     redisUrl: config.REDIS_URL,
     adapter: crmAdapterFor(config),
@@ -45,6 +47,7 @@ async function main(): Promise<void> {
     outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR),
     staleCallMs: config.VOICEFLEET_STALE_CALL_MS,
     maintenanceEveryMs: config.VOICEFLEET_SWEEP_EVERY_MS,
+    recordings,
   });
   worker.start();
   await worker.maintain();
@@ -83,6 +86,7 @@ async function main(): Promise<void> {
     records: { queue: worker.queue, redis: webhookRedis, outbox: new Outbox(config.VOICEFLEET_OUTBOX_DIR) },
     dialMaxAttempts: config.VOICEFLEET_DIAL_MAX_ATTEMPTS,
     voicemail: { dir: config.VOICEFLEET_RECORDINGS_DIR, maxMs: config.VOICEFLEET_VOICEMAIL_MAX_MS },
+    recordings,
     log,
   });
   await fallback.prepare();
@@ -98,8 +102,6 @@ async function main(): Promise<void> {
     fallback: (call) => fallback.answer(call),
   });
   supervisor.start();
-  // One store (and, for S3, one client) for the retention sweep and the console's playback.
-  const recordings = createRecordingStore(config);
   // Call recordings past VOICEFLEET_RECORDING_RETENTION_DAYS are deleted, at start and hourly.
   const retention = startRecordingRetention({ store: recordings, retentionDays: config.VOICEFLEET_RECORDING_RETENTION_DAYS, log });
 

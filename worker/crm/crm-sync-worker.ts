@@ -7,6 +7,9 @@ import { CallHistory } from '../console/call-history.js';
 import { CallRegistry } from '../queues/call-registry.js';
 import { crmBackoff, crmSyncJobOptions, QUEUES } from '../queues/queues.js';
 import { connectRedis } from '../queues/redis.js';
+import { keepUnresumedRecording } from '../recording/call-recording.js';
+import type { RecordingStore } from '../recording/recording-store.js';
+import { CallStateStore } from '../supervisor/call-state.js';
 import { callRecordSchema, lostCallRecord, type CallRecord } from './call-record.js';
 import { PermanentDeliveryError, type CrmAdapter } from './adapters/crm-adapter.js';
 import type { Outbox } from './outbox.js';
@@ -26,6 +29,8 @@ export interface CrmSyncOptions {
   staleCallMs: number;
   /** How often the outbox replay and the sweep run. */
   maintenanceEveryMs: number;
+  /** Where a swept call's recording goes: what its dead agents recorded on this machine. */
+  recordings?: RecordingStore;
 }
 
 const deliveredKey = (callId: string) => `voicefleet:crm:delivered:${callId}`;
@@ -151,7 +156,8 @@ export class CrmSyncWorker {
     try {
       for (const call of await this.#registry.stale(this.#options.staleCallMs)) {
         if (!(await this.#registry.claimStale(call.callId))) continue;
-        const record: CallRecord = lostCallRecord(call);
+        const recording = await this.#keepLostRecording(call.callId);
+        const record: CallRecord = { ...lostCallRecord(call), recording: recording ? { uri: recording } : null };
         // Same job id as the worker's own record: if that one made it after all, this is a no-op.
         await enqueueRecord(this.#queue, record, 10_000);
         log.warn({ event: 'call_swept', callId: call.callId, lastSeenAt: call.lastSeenAt }, 'call lost its worker; record queued by the sweep');
@@ -159,6 +165,15 @@ export class CrmSyncWorker {
     } catch (error) {
       log.warn({ event: 'sweep_paused', error: (error as Error).message }, 'sweep paused');
     }
+  }
+
+  /** The recording of a call that lost its agent and was never resumed: its parts are the only copy. */
+  async #keepLostRecording(callId: string): Promise<string | undefined> {
+    const { recordings, log } = this.#options;
+    if (!recordings) return undefined;
+    const state = await new CallStateStore(this.#redis).load(callId).catch(() => undefined);
+    if (!state?.recordingParts.length) return undefined;
+    return keepUnresumedRecording({ store: recordings, callId, parts: state.recordingParts, log: log.child({ callId }) });
   }
 
   /** Stops taking jobs, lets the running ones finish, and closes every connection. */

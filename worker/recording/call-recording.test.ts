@@ -1,4 +1,3 @@
-import { execFileSync } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,28 +5,14 @@ import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { deploymentsFileSchema } from '../deployments.js';
-import { keepSessionRecording, openingWords, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
+import { keepSessionRecording, keepUnresumedRecording, openingWords, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
 import { LocalRecordingStore } from './local-recording-store.js';
-import { decodeStereo, ffmpegPath, levels } from './recording-audio.js';
+import type { RecordingStore } from './recording-store.js';
+import { decodeStereo, levels } from './recording-audio.js';
 import { recordingPart } from './recording-parts.js';
+import { recordedSession, toneOn } from '../../test/support/recorded-session.js';
 
 const silentLog = pino({ level: 'silent' });
-
-/** Stereo 16 kHz PCM of `seconds`: a 440 Hz tone on one channel throughout, the other silent. */
-function toneOn(channel: 'left' | 'right', seconds: number): Buffer {
-  const rate = 16000;
-  const pcm = Buffer.alloc(rate * seconds * 4);
-  for (let i = 0; i < rate * seconds; i++) pcm.writeInt16LE(Math.round(8000 * Math.sin((2 * Math.PI * 440 * i) / rate)), i * 4 + (channel === 'left' ? 0 : 2));
-  return pcm;
-}
-
-/** Writes `pcm` as the framework's recorder does (s16le stereo in, libopus in Ogg out, 48 kHz) into a new session directory's audio.ogg. */
-function recordedSession(pcm: Buffer): string {
-  const dir = mkdtempSync(join(tmpdir(), 'voicefleet-session-'));
-  writeFileSync(join(dir, 'call.pcm'), pcm);
-  execFileSync(ffmpegPath(), ['-v', 'error', '-f', 's16le', '-ar', '16000', '-ac', '2', '-i', join(dir, 'call.pcm'), '-c:a', 'libopus', '-ar', '48000', join(dir, SESSION_AUDIO_FILE)]);
-  return dir;
-}
 
 /** Stereo 16 kHz PCM: a 440 Hz tone on the left for [0, 1) s, on the right for [1.5, 2.5) s. */
 function syntheticCall(): Buffer {
@@ -139,5 +124,32 @@ describe('call recording', () => {
     for (const w of [13, 14]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
     // The dead agent's files are gone now that the store has them.
     expect(existsSync(dead)).toBe(false);
+  });
+
+  it('stores the parts of a call no agent took up again as its recording, and leaves them when the store refuses', async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'voicefleet-recordings-'));
+    const store = new LocalRecordingStore(storeDir);
+    const startedAt = 1_750_000_000_000;
+    const first = recordedSession(toneOn('left', 1));
+    const second = recordedSession(toneOn('right', 1));
+    const parts = [recordingPart(second, startedAt + 2000), recordingPart(first, startedAt)];
+
+    const refusing = { kind: 'refusing', save: () => Promise.reject(new Error('disk full')) } as unknown as RecordingStore;
+    expect(await keepUnresumedRecording({ store: refusing, callId: 'AJ_lost', parts, log: silentLog })).toBeUndefined();
+    expect([existsSync(first), existsSync(second)]).toEqual([true, true]);
+
+    const uri = await keepUnresumedRecording({ store, callId: 'AJ_lost', parts, log: silentLog });
+    expect(uri).toBe(store.uriFor('AJ_lost', 'audio/ogg'));
+    const pcm = await decodeStereo(join(storeDir, 'calls', 'AJ_lost.ogg'));
+    expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(3, 1);
+    const left = levels(pcm.left, pcm.sampleRate, 250);
+    const right = levels(pcm.right, pcm.sampleRate, 250);
+    // 250 ms windows: the first agent's caller in 0-3, the gap (1-2 s) silent, the second agent's audio in 8-11.
+    for (const w of [1, 2]) expect(left[w]).toBeGreaterThan(0.1);
+    for (const w of [5, 6]) expect(Math.max(left[w]!, right[w]!)).toBeLessThan(0.01);
+    for (const w of [9, 10]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
+    expect([existsSync(first), existsSync(second)]).toEqual([false, false]);
+    // Nothing of this call is left to keep: nothing stored, nothing thrown.
+    expect(await keepUnresumedRecording({ store, callId: 'AJ_lost2', parts, log: silentLog })).toBeUndefined();
   });
 });

@@ -1,5 +1,6 @@
 import { createReadStream } from 'node:fs';
-import { rm, stat } from 'node:fs/promises';
+import { mkdtemp, rm, stat } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
@@ -105,20 +106,48 @@ export async function keepSessionRecording(args: {
         }
       }
     }
-    try {
-      const saved = await args.store.save(args.callId, createReadStream(upload), { contentType: 'audio/ogg' });
-      args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind }, 'call recording saved');
-      // Only now are the dead agents' files in the store; until then they are the only copy.
-      for (const part of joinedParts) await rm(part.directory, { recursive: true, force: true }).catch(() => undefined);
-      return saved.uri;
-    } catch (error) {
-      args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
-      return undefined;
-    }
+    return await saveReleasingParts(args, upload, joinedParts);
   } finally {
     // Closed even when there is no recording, so the tap stops taking frames.
     await args.background?.close();
     for (const file of [path, mixed, joined, args.background?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
+  }
+}
+
+/**
+ * A call whose agent died and that no agent took up again (the caller hung up during the
+ * hand-over, the fallback answered it, or it ran out of resumes): its agents' parts on this
+ * machine's disk are the only copy of it. Stored as the call's recording, joined as a resumed
+ * call's would be; undefined when none of them is readable here.
+ */
+export async function keepUnresumedRecording(args: { store: RecordingStore; callId: string; parts: readonly RecordingPart[]; log: Logger }): Promise<string | undefined> {
+  const parts = await earlierParts(args.parts, args.log);
+  if (parts.length === 0) return undefined;
+  if (parts.length === 1) return saveReleasingParts(args, parts[0]!.path, parts);
+  const scratch = await mkdtemp(join(tmpdir(), 'voicefleet-parts-'));
+  try {
+    const joined = join(scratch, JOINED_AUDIO_FILE);
+    const { gapsMs } = await joinRecordingParts(parts, joined);
+    args.log.info({ event: 'recording_parts_joined', parts: parts.length, gapsMs }, 'recording of the unresumed call joined from its parts');
+    return await saveReleasingParts(args, joined, parts);
+  } catch (error) {
+    args.log.warn({ event: 'recording_parts_not_joined', error: (error as Error).message }, 'parts of the unresumed call could not be joined; kept where they are');
+    return undefined;
+  } finally {
+    await rm(scratch, { recursive: true, force: true }).catch(() => undefined);
+  }
+}
+
+/** Saves `upload` as the call's recording; only then are the dead agents' parts, until now the only copy, deleted. */
+async function saveReleasingParts(args: { store: RecordingStore; callId: string; log: Logger }, upload: string, parts: readonly EarlierPart[]): Promise<string | undefined> {
+  try {
+    const saved = await args.store.save(args.callId, createReadStream(upload), { contentType: 'audio/ogg' });
+    args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind, parts: parts.length || undefined }, 'call recording saved');
+    for (const part of parts) await rm(part.directory, { recursive: true, force: true }).catch(() => undefined);
+    return saved.uri;
+  } catch (error) {
+    args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
+    return undefined;
   }
 }
 
@@ -137,13 +166,13 @@ async function earlierParts(parts: readonly RecordingPart[], log: Logger): Promi
   const ready: EarlierPart[] = [];
   for (const part of parts) {
     if (!readableHere(part)) {
-      log.warn({ event: 'recording_part_elsewhere', host: part.host }, 'an earlier part of the resumed call was recorded on another host and is left out');
+      log.warn({ event: 'recording_part_elsewhere', host: part.host }, 'a part of the call recorded by an agent that died is on another host and is left out');
       continue;
     }
     const audio = join(part.directory, SESSION_AUDIO_FILE);
     const found = await stat(audio).catch(() => undefined);
     if (!found || found.size === 0) {
-      log.warn({ event: 'recording_part_missing' }, 'an earlier part of the resumed call is missing and is left out');
+      log.warn({ event: 'recording_part_missing' }, 'a part of the call recorded by an agent that died is missing and is left out');
       continue;
     }
     const background = join(part.directory, BACKGROUND_AUDIO_FILE);
@@ -153,7 +182,7 @@ async function earlierParts(parts: readonly RecordingPart[], log: Logger): Promi
       path = await mixIntoAgentChannel(audio, background, mixed).then(
         () => mixed,
         (error: Error) => {
-          log.warn({ event: 'recording_background_not_mixed', error: error.message }, 'background audio of an earlier part could not be mixed');
+          log.warn({ event: 'recording_background_not_mixed', error: error.message }, "background audio of a dead agent's part could not be mixed");
           return audio;
         },
       );

@@ -14,6 +14,8 @@ import type { Deployments } from '../deployments.js';
 import { maskPhoneNumber } from '../log.js';
 import { takeOverflowPath, type OverflowEnd } from '../overflow/overflow-path.js';
 import { CallRegistry } from '../queues/call-registry.js';
+import { keepUnresumedRecording } from '../recording/call-recording.js';
+import type { RecordingStore } from '../recording/recording-store.js';
 import { transferToHuman } from '../telephony/human-transfer.js';
 import { CallStateStore, restoreItems } from './call-state.js';
 
@@ -26,6 +28,8 @@ export interface NoAgentFallbackOptions {
   records: { queue: Queue; redis: Redis; outbox: Outbox };
   dialMaxAttempts: number;
   voicemail: { dir: string; maxMs: number };
+  /** Where the recording of a resumed call's dead agents goes when the fallback ends that call. */
+  recordings?: RecordingStore;
   log: Logger;
 }
 
@@ -116,6 +120,12 @@ export class NoAgentFallback {
         await books.keeper.leave({ endLive: !call.callId });
         return undefined;
       }
+      // The dead agents' parts are kept whatever the overflow path did; a voicemail message stays
+      // the record's recording, as it is what the business acts on.
+      const earlier =
+        books.recordingParts.length && this.#options.recordings
+          ? await keepUnresumedRecording({ store: this.#options.recordings, callId, parts: books.recordingParts, log })
+          : undefined;
       await books.keeper.finish(
         buildCallRecord({
           callId,
@@ -130,7 +140,7 @@ export class NoAgentFallback {
           endReason: call.callId ? 'agent_lost' : 'no_agent',
           outcome: { workflows: [books.workflow ?? deployment.workflow], disposition: end.disposition, intents: [] },
           history: [...books.history, llm.ChatMessage.create({ role: 'assistant', content: [NO_AGENT_APOLOGY] })],
-          recording: end.recording,
+          recording: end.recording ?? earlier,
           source: 'supervisor',
         }),
       );
@@ -158,7 +168,7 @@ export class NoAgentFallback {
     const startedAt = registered && !Number.isNaN(registered.getTime()) ? registered : (call.arrivedAt ?? new Date());
     const keeper = new CallRecordKeeper({ queue, redis, outbox, log, callId });
     keeper.started({ room: call.room, deployment: deploymentId, startedAt, workflow: state?.workflow, worker: 'supervisor' });
-    return { keeper, startedAt, workflow: state?.workflow, history: state ? restoreItems(state.items) : [] };
+    return { keeper, startedAt, workflow: state?.workflow, history: state ? restoreItems(state.items) : [], recordingParts: state?.recordingParts ?? [] };
   }
 }
 
