@@ -54,6 +54,9 @@ export async function startRedis(opts: { port: number; dataDir: string; onLine?:
   return redis;
 }
 
+/** How long livekit-server may take to answer HTTP after it starts. */
+const LIVEKIT_READY_MS = 60_000;
+
 export interface LiveKitHandle {
   process: ManagedProcess;
   url: string;
@@ -69,20 +72,29 @@ export async function startLiveKit(opts: {
   if (await portInUse(opts.ports.port)) {
     throw new Error(`port ${opts.ports.port} is already in use: stop that server, or set VOICEFLEET_LIVEKIT_PORT`);
   }
+  // Its last words, for the error when it never comes up.
+  const lastLines: string[] = [];
   const livekit = new ManagedProcess({
     name: 'livekit',
     command: join(LOCAL_BIN, 'livekit-server'),
     args: ['--config-body', livekitConfigYaml(opts.ports)],
     env: { ...process.env, LIVEKIT_KEYS: `${opts.apiKey}: ${opts.apiSecret}` },
-    onLine: opts.onLine,
+    onLine: (line, name) => {
+      lastLines.push(line);
+      if (lastLines.length > 5) lastLines.shift();
+      if (opts.onLine) opts.onLine(line, name);
+      else console.log(`[${name}] ${line}`);
+    },
   });
   const httpUrl = `http://127.0.0.1:${opts.ports.port}`;
+  // It answers within a second on an idle machine; a 2-core host busy with other calls' job
+  // processes (or a CI run) has taken over 20 s.
   await waitUntil('livekit-server', async () => {
     if (!livekit.running) throw new Error('livekit-server exited during start-up (run scripts/setup?)');
     return httpOk(httpUrl);
-  }, 20_000).catch(async (error) => {
+  }, LIVEKIT_READY_MS).catch(async (error: Error) => {
     await livekit.stop();
-    throw error;
+    throw new Error(`${error.message}; its last lines:\n${lastLines.join('\n') || '(none)'}`);
   });
   return { process: livekit, url: `ws://127.0.0.1:${opts.ports.port}`, httpUrl };
 }
