@@ -1,10 +1,17 @@
 import { connect } from 'node:net';
 
+/** Thrown by a probe that knows the wait is over (the server died): ends it at once. */
+export class WillNotBeReady extends Error {}
+
 /** Polls `probe` until it resolves true, or fails naming what never became ready. */
 export async function waitUntil(what: string, probe: () => Promise<boolean>, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
-    if (await probe().catch(() => false)) return;
+    const ready = await probe().catch((error: unknown) => {
+      if (error instanceof WillNotBeReady) throw error;
+      return false;
+    });
+    if (ready) return;
     await new Promise((r) => setTimeout(r, 100));
   }
   throw new Error(`${what} was not ready after ${timeoutMs} ms`);

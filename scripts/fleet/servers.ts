@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { PROJECT_ROOT } from '../../worker/project-root.js';
 import { livekitConfigYaml, type LiveKitPorts } from './livekit-config.js';
 import { ManagedProcess } from './managed-process.js';
-import { httpOk, portInUse, redisPing, waitUntil } from './readiness.js';
+import { httpOk, portInUse, redisPing, waitUntil, WillNotBeReady } from './readiness.js';
 
 export { PROJECT_ROOT };
 export const LOCAL_BIN = join(PROJECT_ROOT, '.local', 'bin');
@@ -69,17 +69,20 @@ export async function startLiveKit(opts: {
   apiSecret: string;
   onLine?: LineSink;
 }): Promise<LiveKitHandle> {
-  if (await portInUse(opts.ports.port)) {
-    throw new Error(`port ${opts.ports.port} is already in use: stop that server, or set VOICEFLEET_LIVEKIT_PORT`);
+  for (const port of [opts.ports.port, opts.ports.rtcTcpPort]) {
+    if (await portInUse(port)) throw new Error(`port ${port} is already in use: stop that server, or set VOICEFLEET_LIVEKIT_PORT (livekit-server takes it and the port after it)`);
   }
   // Its last words, for the error when it never comes up.
   const lastLines: string[] = [];
+  let bindFailed: string | undefined;
   const livekit = new ManagedProcess({
     name: 'livekit',
     command: join(LOCAL_BIN, 'livekit-server'),
     args: ['--config-body', livekitConfigYaml(opts.ports)],
     env: { ...process.env, LIVEKIT_KEYS: `${opts.apiKey}: ${opts.apiSecret}` },
     onLine: (line, name) => {
+      // livekit-server stays up without its ICE/TCP listener rather than exit: end the wait now.
+      if (line.includes('bind: address already in use')) bindFailed = line;
       lastLines.push(line);
       if (lastLines.length > 5) lastLines.shift();
       if (opts.onLine) opts.onLine(line, name);
@@ -90,7 +93,8 @@ export async function startLiveKit(opts: {
   // It answers within a second on an idle machine; a 2-core host busy with other calls' job
   // processes (or a CI run) has taken over 20 s.
   await waitUntil('livekit-server', async () => {
-    if (!livekit.running) throw new Error('livekit-server exited during start-up (run scripts/setup?)');
+    if (!livekit.running) throw new WillNotBeReady('livekit-server exited during start-up (run scripts/setup?)');
+    if (bindFailed) throw new WillNotBeReady(`livekit-server could not take its ports (${bindFailed})`);
     return httpOk(httpUrl);
   }, LIVEKIT_READY_MS).catch(async (error: Error) => {
     await livekit.stop();
