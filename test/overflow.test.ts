@@ -7,6 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createWorkflow } from '../agents/workflows.js';
 import type { CallRecord } from '../worker/crm/call-record.js';
 import { parseWav } from '../worker/providers/local/wav.js';
+import { decodeStereo, levels } from '../worker/recording/recording-audio.js';
 import { callRecordJobId, QUEUES } from '../worker/queues/queues.js';
 import { Caller } from '../worker/testing/caller.js';
 import { startTestStack, type TestStack } from './support/servers.js';
@@ -44,6 +45,8 @@ describe('callers beyond the fleet capacity wait on hold, in order', () => {
       VOICEFLEET_IDLE_PROCESSES: '3',
       VOICEFLEET_HOLD_ANNOUNCE_EVERY_MS: '4000',
       VOICEFLEET_RECORDINGS_DIR: joinPath(dir, 'recordings'),
+      // Held callers' recordings keep what they heard on hold.
+      VOICEFLEET_RECORDING: 'on',
     });
     crmQueue = new Queue(QUEUES.crmSync, { connection: { url: stack.redisUrl } });
   }, 150_000);
@@ -97,6 +100,20 @@ describe('callers beyond the fleet capacity wait on hold, in order', () => {
       expect((await third.greeting(30_000)).text).toBe(greeting);
       const dequeued = worker.lines.filter((l) => l.event === 'call_dequeued').map((l) => l.result);
       expect(dequeued).toEqual(['answered', 'answered']);
+
+      // The second caller's recording begins with their wait: the queue message and music on the
+      // agent's channel (nobody records a held caller), then the session.
+      const ended = await worker.waitForEvent('call_ended', 30_000, (l) => l.room === second.roomName);
+      const record = (await waitForJob(crmQueue, callRecordJobId(String(ended.callId)))).data as CallRecord;
+      const joined = worker.lines.find((l) => l.event === 'recording_parts_joined' && l.callId === ended.callId);
+      expect(joined).toMatchObject({ parts: 2, hold: true });
+      const pcm = await decodeStereo(record.recording!.uri.replace(/^file:\/\//, ''));
+      const heldSeconds = secondGreeting.joinToGreetingMs / 1000;
+      expect(pcm.right.length / pcm.sampleRate).toBeGreaterThan(heldSeconds);
+      const right = levels(pcm.right, pcm.sampleRate, 1000);
+      const left = levels(pcm.left, pcm.sampleRate, 1000);
+      // Seconds 1-4 of the wait: sound on the agent's side, none on the caller's.
+      for (const s of [1, 2, 3]) expect([right[s]! > 0.005, left[s]! < 0.01]).toEqual([true, true]);
     } finally {
       for (const caller of callers) await caller.hangUp().catch(() => undefined);
       // The next test needs the slot back: wait for these calls to end (and release it).

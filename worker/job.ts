@@ -1,3 +1,4 @@
+import { rm } from 'node:fs/promises';
 import { defineAgent, type JobContext, type JobProcess, type llm, voice, type VAD } from '@livekit/agents';
 import * as silero from '@livekit/agents-plugin-silero';
 import { ParticipantKind, RoomEvent } from '@livekit/rtc-node';
@@ -42,7 +43,7 @@ import { recordTurnSpan, startTracing } from './telemetry/tracing.js';
 import { AliveLease } from './supervisor/alive-lease.js';
 import { CallStateStore, restoreItems, saveItems } from './supervisor/call-state.js';
 import type { BackgroundRecording } from './recording/background-recording.js';
-import { createRecordingStore, keepSessionRecording, recordBackground, sessionRecordOption } from './recording/call-recording.js';
+import { createRecordingStore, keepSessionRecording, recordBackground, recordHold, sessionRecordOption } from './recording/call-recording.js';
 import { recordingPart } from './recording/recording-parts.js';
 import { watchWorkerShutdownRequest } from './supervisor/worker-shutdown.js';
 import { SilenceLadder } from './silence-ladder.js';
@@ -247,6 +248,10 @@ export default defineAgent({
     const sip = isSip
       ? { client: new SipClient(livekitApiUrl(config), config.LIVEKIT_API_KEY, config.LIVEKIT_API_SECRET), roomName: ctx.room.name!, participantIdentity: caller.identity }
       : undefined;
+    // A caller put on hold is not recorded before an agent talks to them, but what they heard
+    // there is part of the call: the recording keeps it ahead of the session.
+    const holdRecording = recorded.enabled && direction !== 'outbound' && !resumed ? recordHold(ctx.sessionDirectory, Date.now()) : undefined;
+    if (holdRecording && !background.recordInto(holdRecording)) log.warn({ event: 'recording_background_untapped' }, 'background track cannot be recorded with this framework version');
     // A resumed call has already waited its turn.
     const reached: OverflowResult = direction === 'outbound' || resumed ? { answered: true } : await reachAnAgent({
       slots,
@@ -267,7 +272,10 @@ export default defineAgent({
       log,
     });
     if (reached.overflow) metrics.report({ kind: 'hold', result: reached.overflow.result, seconds: reached.overflow.waitedMs / 1000 });
+    // Takes no more frames: the session's own background recording follows.
+    const heldFor = holdRecording && (await holdRecording.close()).seconds > 0 ? holdRecording : undefined;
     if (!reached.answered) {
+      if (holdRecording) await rm(holdRecording.path, { force: true }).catch(() => undefined);
       greetingSpeech.cancel();
       metrics.report({ kind: 'call_ended', disposition: reached.disposition, jobId: ctx.job.id });
       keepRecord({
@@ -343,9 +351,18 @@ export default defineAgent({
         void leaseStopped.then(() => states.ended(callContext.callId, resumed?.resumes ?? 0)).catch(() => undefined);
         const outcome = recorder.finish(reason);
         metrics.report({ kind: 'call_ended', disposition: outcome.disposition, jobId: ctx.job.id });
-        const startedRecording = session._recorderIO?.recordingStartedAt;
-        const earlier = resumed?.recordingParts.length && startedRecording !== undefined ? { parts: resumed.recordingParts, startedAt: startedRecording } : undefined;
-        const recording = recorded.enabled ? keepSessionRecording({ store: createRecordingStore(config), callId: callContext.callId, sessionDirectory: ctx.sessionDirectory, background: backgroundRecording, earlier, log }) : undefined;
+        const recording = recorded.enabled
+          ? keepSessionRecording({
+              store: createRecordingStore(config),
+              callId: callContext.callId,
+              sessionDirectory: ctx.sessionDirectory,
+              background: backgroundRecording,
+              startedAt: session._recorderIO?.recordingStartedAt,
+              hold: heldFor,
+              earlier: resumed?.recordingParts,
+              log,
+            })
+          : undefined;
         keepRecord({ reason, outcome: reached.overflow ? { ...outcome, overflow: reached.overflow } : outcome, history: session.history.items, stats, recording });
       },
     });
@@ -394,7 +411,7 @@ export default defineAgent({
     // dies, the supervisor (in crm-sync) gives the call to a new agent that resumes from here.
     let turns = resumed?.turns ?? 0;
     // A later agent joins these with its own part when the call ends (keepSessionRecording).
-    const recordingParts = [...(resumed?.recordingParts ?? []), ...(recordingStartedAt !== undefined ? [recordingPart(ctx.sessionDirectory, recordingStartedAt)] : [])];
+    const recordingParts = [...(resumed?.recordingParts ?? []), ...(recordingStartedAt !== undefined ? [recordingPart(ctx.sessionDirectory, recordingStartedAt, heldFor?.startedAt)] : [])];
     const saveState = () => {
       const agent = agents.current;
       if (!agent) return;

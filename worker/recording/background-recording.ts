@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
-import { open, type FileHandle } from 'node:fs/promises';
+import { mkdir, open, type FileHandle } from 'node:fs/promises';
+import { dirname } from 'node:path';
 import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AudioFrame } from '@livekit/rtc-node';
@@ -56,7 +57,8 @@ export class BackgroundRecording {
     const bytes = Buffer.from(mono.buffer, mono.byteOffset, mono.byteLength);
     this.#writes = this.#writes
       .then(async () => {
-        const file = await (this.#file ??= open(this.path, 'w'));
+        // A hold recording starts before the session has made its directory.
+        const file = await (this.#file ??= mkdir(dirname(this.path), { recursive: true }).then(() => open(this.path, 'w')));
         await file.write(bytes, 0, bytes.length, at * 2);
       })
       .catch((error: Error) => {

@@ -1,11 +1,13 @@
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { AudioFrame } from '@livekit/rtc-node';
 import { pino } from 'pino';
 import { describe, expect, it } from 'vitest';
 import { loadConfig } from '../config.js';
 import { deploymentsFileSchema } from '../deployments.js';
-import { keepSessionRecording, keepUnresumedRecording, openingWords, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
+import { RECORDING_RATE } from './background-recording.js';
+import { keepSessionRecording, keepUnresumedRecording, openingWords, recordHold, recordingPolicy, SESSION_AUDIO_FILE, sessionRecordOption } from './call-recording.js';
 import { LocalRecordingStore } from './local-recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { decodeStereo, levels } from './recording-audio.js';
@@ -107,7 +109,8 @@ describe('call recording', () => {
       store,
       callId: 'AJ_resumed',
       sessionDirectory: resumed,
-      earlier: { parts: [elsewhere, recordingPart(dead, startedAt)], startedAt: startedAt + 3000 },
+      startedAt: startedAt + 3000,
+      earlier: [elsewhere, recordingPart(dead, startedAt)],
       log,
     });
     expect(uri).toBe(store.uriFor('AJ_resumed', 'audio/ogg'));
@@ -152,4 +155,61 @@ describe('call recording', () => {
     // Nothing of this call is left to keep: nothing stored, nothing thrown.
     expect(await keepUnresumedRecording({ store, callId: 'AJ_lost2', parts, log: silentLog })).toBeUndefined();
   });
+  it('keeps what a held caller heard ahead of the session, on the agent channel, with the wait after it as silence', async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'voicefleet-recordings-'));
+    const store = new LocalRecordingStore(storeDir);
+    // The session: 1 s of the caller on the left, recorded from 3 s after the caller was held.
+    const session = recordedSession(toneOn('left', 1));
+    const heldAt = 1_750_000_000_000;
+    // On hold: 1 s of music (10 frames of 100 ms), as the background track played it.
+    const hold = recordHold(join(session, 'not-made-yet'), heldAt);
+    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(tone48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
+    const events: string[] = [];
+    const log = pino({ level: 'info' }, { write: (line: string) => events.push(String(JSON.parse(line).event)) });
+
+    const uri = await keepSessionRecording({ store, callId: 'AJ_held', sessionDirectory: session, startedAt: heldAt + 3000, hold, log });
+    expect(uri).toBe(store.uriFor('AJ_held', 'audio/ogg'));
+    expect(events).toEqual(expect.arrayContaining(['recording_parts_joined', 'recording_saved']));
+    const pcm = await decodeStereo(join(storeDir, 'calls', 'AJ_held.ogg'));
+    expect(pcm.left.length / pcm.sampleRate).toBeCloseTo(4, 1);
+    const left = levels(pcm.left, pcm.sampleRate, 250);
+    const right = levels(pcm.right, pcm.sampleRate, 250);
+    // 250 ms windows: the hold music on the right only in 0-3, nothing in the wait (4-11), the caller on the left in 12-15.
+    for (const w of [1, 2]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
+    for (const w of [5, 7, 10]) expect(Math.max(left[w]!, right[w]!)).toBeLessThan(0.01);
+    for (const w of [13, 14]) expect([left[w]! > 0.1, right[w]! < 0.01]).toEqual([true, true]);
+    expect(existsSync(hold.path)).toBe(false);
+  });
+
+  it("keeps the hold of an agent that died before the call was taken up again", async () => {
+    const storeDir = mkdtempSync(join(tmpdir(), 'voicefleet-recordings-'));
+    const store = new LocalRecordingStore(storeDir);
+    const heldAt = 1_750_000_000_000;
+    // The dead agent held the caller for 1 s of music, its session began 2 s after the hold and recorded 1 s of agent.
+    const dead = recordedSession(toneOn('right', 1));
+    const hold = recordHold(dead, heldAt);
+    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(tone48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
+    await hold.close();
+    // A part whose hold file is gone is stored without it.
+    const other = recordedSession(toneOn('left', 1));
+
+    const uri = await keepUnresumedRecording({ store, callId: 'AJ_held_dead', parts: [recordingPart(dead, heldAt + 2000, heldAt), recordingPart(other, heldAt + 4000, heldAt + 3500)], log: silentLog });
+    expect(uri).toBe(store.uriFor('AJ_held_dead', 'audio/ogg'));
+    const pcm = await decodeStereo(join(storeDir, 'calls', 'AJ_held_dead.ogg'));
+    expect(pcm.right.length / pcm.sampleRate).toBeCloseTo(5, 1);
+    const left = levels(pcm.left, pcm.sampleRate, 250);
+    const right = levels(pcm.right, pcm.sampleRate, 250);
+    // The hold in 0-3, silence in 4-7, the dead agent's part in 8-11, silence, the other part's caller in 16-19.
+    for (const w of [1, 2, 9, 10]) expect([right[w]! > 0.1, left[w]! < 0.01]).toEqual([true, true]);
+    for (const w of [5, 6, 13]) expect(Math.max(left[w]!, right[w]!)).toBeLessThan(0.01);
+    for (const w of [17, 18]) expect(left[w]).toBeGreaterThan(0.1);
+    expect([existsSync(dead), existsSync(other)]).toEqual([false, false]);
+  });
 });
+
+/** `seconds` of a sine at 48 kHz, the background player's rate. */
+function tone48k(seconds: number, hz: number): Int16Array {
+  const samples = new Int16Array(Math.round(RECORDING_RATE * seconds));
+  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / RECORDING_RATE));
+  return samples;
+}

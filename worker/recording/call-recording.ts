@@ -6,7 +6,7 @@ import type { voice } from '@livekit/agents';
 import type { Logger } from 'pino';
 import type { Config } from '../config.js';
 import { BackgroundRecording, mixIntoAgentChannel } from './background-recording.js';
-import { joinRecordingParts, readableHere, type RecordingPart } from './recording-parts.js';
+import { joinRecordingParts, readableHere, type JoinablePart, type RecordingPart } from './recording-parts.js';
 import { LocalRecordingStore } from './local-recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { S3RecordingStore } from './s3-recording-store.js';
@@ -25,6 +25,8 @@ export const SESSION_AUDIO_ONLY = { audio: true, traces: false, logs: false, tra
 export const SESSION_AUDIO_FILE = 'audio.ogg';
 /** The background track's audio beside it (BackgroundRecording), and the two mixed. */
 const BACKGROUND_AUDIO_FILE = 'background.s16le';
+/** What a caller put on hold heard before the session (and its recorder) began, on the hold's clock. */
+const HOLD_AUDIO_FILE = 'hold.s16le';
 const MIXED_AUDIO_FILE = 'audio.mixed.ogg';
 /** This agent's part and those of the agents before it on a resumed call, as one file. */
 const JOINED_AUDIO_FILE = 'audio.joined.ogg';
@@ -38,6 +40,15 @@ type StoreConfig = Pick<
   Config,
   'VOICEFLEET_RECORDINGS_DIR' | 'VOICEFLEET_RECORDINGS_STORE' | 'VOICEFLEET_RECORDINGS_S3_BUCKET' | 'VOICEFLEET_RECORDINGS_S3_PREFIX' | 'VOICEFLEET_RECORDINGS_S3_REGION' | 'VOICEFLEET_RECORDINGS_S3_ENDPOINT'
 >;
+
+/**
+ * Where hold music and queue messages wait for the end of the call: a caller on hold is not
+ * recorded (no agent talks to them yet, and no consent has been asked), but what they heard is
+ * part of the call, and the recording keeps it on the agent's channel ahead of the session.
+ */
+export function recordHold(sessionDirectory: string, heldAt: number): BackgroundRecording {
+  return new BackgroundRecording(join(sessionDirectory, HOLD_AUDIO_FILE), heldAt);
+}
 
 /** The configured store; loadConfig has already refused an S3 store without its bucket. */
 export function createRecordingStore(config: StoreConfig): RecordingStore {
@@ -78,40 +89,53 @@ export async function keepSessionRecording(args: {
   callId: string;
   sessionDirectory: string;
   background?: BackgroundRecording;
-  /** A resumed call: what the agents before this one recorded (call state), and when this part began. */
-  earlier?: { parts: readonly RecordingPart[]; startedAt: number };
+  /** When this agent's recorder began (RecorderIO.recordingStartedAt). */
+  startedAt?: number;
+  /** What the caller heard on hold before this agent's session, if it held them (recordHold). */
+  hold?: BackgroundRecording;
+  /** A resumed call: what the agents before this one recorded (call state). */
+  earlier?: readonly RecordingPart[];
   log: Logger;
 }): Promise<string | undefined> {
   const path = join(args.sessionDirectory, SESSION_AUDIO_FILE);
   const mixed = join(args.sessionDirectory, MIXED_AUDIO_FILE);
   const joined = join(args.sessionDirectory, JOINED_AUDIO_FILE);
   try {
+    const held = await holdPart(args.hold, args.log);
     const found = await stat(path).catch(() => undefined);
     if (!found || found.size === 0) {
       args.log.warn({ event: 'recording_missing' }, 'call recording not found after the session');
       return undefined;
     }
     let upload = await withBackground(path, mixed, args);
-    let joinedParts: EarlierPart[] = [];
-    if (args.earlier?.parts.length) {
-      const parts = await earlierParts(args.earlier.parts, args.log);
-      if (parts.length) {
-        try {
-          const { gapsMs } = await joinRecordingParts([...parts, { path: upload, startedAt: args.earlier.startedAt }], joined);
-          args.log.info({ event: 'recording_parts_joined', parts: parts.length + 1, gapsMs }, 'recording of the resumed call joined with its earlier parts');
-          upload = joined;
-          joinedParts = parts;
-        } catch (error) {
-          args.log.warn({ event: 'recording_parts_not_joined', error: (error as Error).message }, 'earlier parts of the resumed call could not be joined; stored from the resume, earlier parts kept');
-        }
+    let released: EarlierPart[] = [];
+    const earlier = [...(args.earlier?.length ? await earlierParts(args.earlier, args.log) : []), ...held];
+    if (earlier.length && args.startedAt !== undefined) {
+      try {
+        const { gapsMs } = await joinRecordingParts([...earlier, { path: upload, startedAt: args.startedAt }], joined);
+        args.log.info({ event: 'recording_parts_joined', parts: earlier.length + 1, hold: held.length > 0, gapsMs }, 'recording joined with what came before this session');
+        upload = joined;
+        released = earlier;
+      } catch (error) {
+        args.log.warn({ event: 'recording_parts_not_joined', error: (error as Error).message }, 'earlier parts of the call could not be joined; stored from this session, earlier parts kept');
       }
     }
-    return await saveReleasingParts(args, upload, joinedParts);
+    return await saveReleasingParts(args, upload, released);
   } finally {
-    // Closed even when there is no recording, so the tap stops taking frames.
+    // Closed even when there is no recording, so the taps stop taking frames.
     await args.background?.close();
-    for (const file of [path, mixed, joined, args.background?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
+    await args.hold?.close();
+    for (const file of [path, mixed, joined, args.background?.path, args.hold?.path]) if (file) await rm(file, { force: true }).catch(() => undefined);
   }
+}
+
+/** The hold recording as a part to join, when the caller was held and heard something. */
+async function holdPart(hold: BackgroundRecording | undefined, log: Logger): Promise<EarlierPart[]> {
+  if (!hold) return [];
+  const kept = await hold.close();
+  if (kept.error) log.warn({ event: 'recording_hold_not_kept', error: kept.error.message }, 'hold audio could not be kept; recording stored without it');
+  if (kept.error || kept.seconds === 0) return [];
+  return [{ path: hold.path, startedAt: hold.startedAt, agentOnly: true }];
 }
 
 /**
@@ -143,7 +167,7 @@ async function saveReleasingParts(args: { store: RecordingStore; callId: string;
   try {
     const saved = await args.store.save(args.callId, createReadStream(upload), { contentType: 'audio/ogg' });
     args.log.info({ event: 'recording_saved', bytes: saved.bytes, store: args.store.kind, parts: parts.length || undefined }, 'call recording saved');
-    for (const part of parts) await rm(part.directory, { recursive: true, force: true }).catch(() => undefined);
+    for (const part of parts) if (part.directory) await rm(part.directory, { recursive: true, force: true }).catch(() => undefined);
     return saved.uri;
   } catch (error) {
     args.log.error({ event: 'recording_not_saved', error: (error as Error).message }, 'call recording could not be saved');
@@ -151,16 +175,16 @@ async function saveReleasingParts(args: { store: RecordingStore; callId: string;
   }
 }
 
-interface EarlierPart {
-  path: string;
-  startedAt: number;
-  directory: string;
+/** A part to join before this agent's own; its directory is deleted once the store has the call. */
+interface EarlierPart extends JoinablePart {
+  directory?: string;
 }
 
 /**
  * The parts recorded by the agents before this one that this machine still has: each the
  * framework's file with its background track mixed in, as the part's own agent would have
- * stored it. A part on another host, or gone, is named in the log and left out.
+ * stored it, after the hold that agent played before it. A part on another host, or gone, is
+ * named in the log and left out.
  */
 async function earlierParts(parts: readonly RecordingPart[], log: Logger): Promise<EarlierPart[]> {
   const ready: EarlierPart[] = [];
@@ -186,6 +210,11 @@ async function earlierParts(parts: readonly RecordingPart[], log: Logger): Promi
           return audio;
         },
       );
+    }
+    // The caller's wait on hold before that agent's session, when it held them.
+    const hold = join(part.directory, HOLD_AUDIO_FILE);
+    if (part.holdStartedAt !== undefined && ((await stat(hold).catch(() => undefined))?.size ?? 0) > 0) {
+      ready.push({ path: hold, startedAt: part.holdStartedAt, agentOnly: true, directory: part.directory });
     }
     ready.push({ path, startedAt: part.startedAt, directory: part.directory });
   }

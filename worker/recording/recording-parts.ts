@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { once } from 'node:events';
+import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { exitOf, RECORDING_RATE } from './background-recording.js';
@@ -18,12 +19,17 @@ export const recordingPartSchema = z.object({
   startedAt: z.number(),
   /** Only this machine can read the directory. */
   host: z.string(),
+  /**
+   * Wall-clock ms the caller was put on hold, when this agent held them before its session began:
+   * what they heard then is in the directory's hold file (HoldRecording), on that clock.
+   */
+  holdStartedAt: z.number().optional(),
 });
 
 export type RecordingPart = z.infer<typeof recordingPartSchema>;
 
-export function recordingPart(directory: string, startedAt: number): RecordingPart {
-  return { directory, startedAt, host: hostname() };
+export function recordingPart(directory: string, startedAt: number, holdStartedAt?: number): RecordingPart {
+  return { directory, startedAt, host: hostname(), ...(holdStartedAt !== undefined ? { holdStartedAt } : {}) };
 }
 
 export function readableHere(part: RecordingPart): boolean {
@@ -35,12 +41,23 @@ const MAX_GAP_MS = 10 * 60_000;
 const BYTES_PER_FRAME = 4;
 
 /**
+ * A file to join: a recording (any file ffmpeg reads, stereo caller / agent), or with
+ * `agentOnly` the raw 48 kHz mono s16le of a track the caller heard with nobody recording them
+ * (hold music and queue messages before the session), which goes on the agent's channel.
+ */
+export interface JoinablePart {
+  path: string;
+  startedAt: number;
+  agentOnly?: boolean;
+}
+
+/**
  * Writes `output` (stereo Ogg-Opus, the recorder's format): each part where it happened on the
  * wall clock, the time between them (the dead air the caller heard while the call was handed
  * over) as silence. Parts are streamed, never held whole. The bundled ffmpeg has no mixing or
  * concat filters, so ffmpeg decodes and encodes and the joining happens here. Returns the gaps.
  */
-export async function joinRecordingParts(parts: readonly { path: string; startedAt: number }[], output: string): Promise<{ gapsMs: number[] }> {
+export async function joinRecordingParts(parts: readonly JoinablePart[], output: string): Promise<{ gapsMs: number[] }> {
   const ffmpeg = ffmpegPath();
   const sorted = [...parts].sort((a, b) => a.startedAt - b.startedAt);
   const encoder = spawn(ffmpeg, ['-v', 'error', '-y', '-f', 's16le', '-ar', String(RECORDING_RATE), '-ac', '2', '-i', '-', '-c:a', 'libopus', '-f', 'ogg', output], {
@@ -63,17 +80,27 @@ export async function joinRecordingParts(parts: readonly { path: string; started
         await write(Buffer.alloc(n * BYTES_PER_FRAME));
         frames += n;
       }
+      if (part.agentOnly) {
+        // Cut where the next part begins: hold music fades out while the session starts.
+        const next = sorted[sorted.indexOf(part) + 1];
+        const until = next ? Math.round(((next.startedAt - sorted[0]!.startedAt) / 1000) * RECORDING_RATE) : Infinity;
+        for await (const mono of wholeFrames(createReadStream(part.path), 2)) {
+          const n = Math.min(mono.length >> 1, until - frames);
+          if (n <= 0) break;
+          const stereo = Buffer.alloc(n * BYTES_PER_FRAME);
+          for (let i = 0; i < n; i++) stereo.writeInt16LE(mono.readInt16LE(i * 2), i * BYTES_PER_FRAME + 2);
+          await write(stereo);
+          frames += n;
+        }
+        continue;
+      }
       const decoder = spawn(ffmpeg, ['-v', 'error', '-i', part.path, '-f', 's16le', '-acodec', 'pcm_s16le', '-ac', '2', '-ar', String(RECORDING_RATE), '-'], {
         stdio: ['ignore', 'pipe', 'pipe'],
       });
       const decoded = exitOf(decoder, `decoding ${part.path}`);
-      let carry = Buffer.alloc(0);
-      for await (const chunk of decoder.stdout! as AsyncIterable<Buffer>) {
-        const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-        const whole = pcm.length - (pcm.length % BYTES_PER_FRAME);
-        carry = Buffer.from(pcm.subarray(whole));
-        await write(pcm.subarray(0, whole));
-        frames += whole / BYTES_PER_FRAME;
+      for await (const pcm of wholeFrames(decoder.stdout!, BYTES_PER_FRAME)) {
+        await write(pcm);
+        frames += pcm.length / BYTES_PER_FRAME;
       }
       await decoded;
     }
@@ -82,4 +109,15 @@ export async function joinRecordingParts(parts: readonly { path: string; started
   }
   await encoded;
   return { gapsMs };
+}
+
+/** PCM in chunks of whole frames: a read may end in the middle of a sample. */
+async function* wholeFrames(source: AsyncIterable<Buffer> | NodeJS.ReadableStream, bytesPerFrame: number): AsyncGenerator<Buffer> {
+  let carry = Buffer.alloc(0);
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = pcm.length - (pcm.length % bytesPerFrame);
+    carry = Buffer.from(pcm.subarray(whole));
+    if (whole > 0) yield pcm.subarray(0, whole);
+  }
 }
