@@ -140,10 +140,12 @@ export const configSchema = z.object({
   VOICEFLEET_DEAD_AIR_BUDGET_MS: z.coerce.number().int().min(0).default(1200),
   /**
    * Silence after which the VAD says the caller stopped, for turn-taking. The framework commits a
-   * turn no sooner than this after the last word, whatever endpointing allows; its end-of-turn
-   * model needs at least 250. The local recognizer keeps Silero's 550 to cut utterances.
+   * turn no sooner than this after the last word, whatever endpointing allows, so it stays under
+   * endpointing's 400 ms floor and the end-of-turn model decides; the model asks for its
+   * prediction at 200 ms of silence and needs at least 250. The local recognizer keeps Silero's
+   * 550 to cut utterances.
    */
-  VOICEFLEET_VAD_MIN_SILENCE_MS: z.coerce.number().int().min(250, 'must be at least 250 (the end-of-turn model needs it)').max(2000).default(550),
+  VOICEFLEET_VAD_MIN_SILENCE_MS: z.coerce.number().int().min(250, 'must be at least 250 (the end-of-turn model needs it)').max(2000).default(300),
   /** Bookings of the local calendar (the booking workflow's default calendar port). */
   VOICEFLEET_CALENDAR_FILE: z.string().min(1).default('.local/data/calendar.json'),
   /** Support tickets of the local ticket port (the support triage workflow's default). */
