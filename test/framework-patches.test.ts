@@ -5,12 +5,15 @@
 import { setFlagsFromString } from 'node:v8';
 import { runInNewContext } from 'node:vm';
 import { initializeLogger, readStream, voice } from '@livekit/agents';
-import { AudioFrame } from '@livekit/rtc-node';
+import { AudioFrame, Room } from '@livekit/rtc-node';
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { decodeStereo } from '../worker/recording/recording-audio.js';
+import { Caller } from '../worker/testing/caller.js';
+import { mintParticipantToken } from '../worker/tokens.js';
+import { startTestStack } from './support/servers.js';
 import { describe, expect, it } from 'vitest';
 
 setFlagsFromString('--expose-gc');
@@ -146,4 +149,41 @@ describe('session recorder: the file is written as the call goes, not at its end
     void reader.cancel().catch(() => undefined);
     void consumed.catch(() => undefined);
   }, 30_000);
+});
+
+describe("the caller's audio in frames of the length the session asks for (RoomIO audioFrameSizeMs)", () => {
+  it('delivers one Silero window (512 samples at 16 kHz) per frame when asked for 32 ms, through a real livekit-server', async () => {
+    const stack = await startTestStack();
+    const caller = await Caller.join({ url: stack.livekitUrl, apiKey: stack.apiKey, apiSecret: stack.apiSecret, agentName: 'nobody-answers' });
+    const listener = new Room();
+    try {
+      const token = await mintParticipantToken({ apiKey: stack.apiKey, apiSecret: stack.apiSecret, identity: 'listener', room: caller.roomName, agentName: 'nobody-answers' });
+      await listener.connect(stack.livekitUrl, token, { autoSubscribe: true, dynacast: false });
+      const { ParticipantAudioInputStream } = (await import(pathToFileURL(join(process.cwd(), 'node_modules/@livekit/agents/dist/voice/room_io/_input.js')).href)) as {
+        ParticipantAudioInputStream: new (opts: { room: Room; sampleRate: number; numChannels: number; frameSizeMs?: number }) => {
+          setParticipant(identity: string): void;
+          stream: ReadableStream<AudioFrame>;
+          close(): Promise<void>;
+        };
+      };
+      const input = new ParticipantAudioInputStream({ room: listener, sampleRate: 16000, numChannels: 1, frameSizeMs: 32 });
+      // The caller's microphone sends 20 ms frames at 48 kHz, silence between words.
+      input.setParticipant([...listener.remoteParticipants.keys()].find((id) => id.startsWith('caller-'))!);
+      const reader = input.stream.getReader();
+      const frames: AudioFrame[] = [];
+      const deadline = Date.now() + 20_000;
+      while (frames.length < 10 && Date.now() < deadline) {
+        const { value, done } = await reader.read();
+        if (done) break;
+        frames.push(value);
+      }
+      reader.releaseLock();
+      await input.close();
+      expect(frames.map((f) => [f.sampleRate, f.samplesPerChannel])).toEqual(Array.from({ length: 10 }, () => [16000, 512]));
+    } finally {
+      await listener.disconnect();
+      await caller.hangUp();
+      await stack.stop();
+    }
+  }, 90_000);
 });

@@ -58,6 +58,13 @@ const SLOT_LEASE_MS = 30_000;
 const DEAD_AIR_MIN_THINKING_MS = 200;
 /** What Silero VAD, the end-of-turn model and the STT plugins consume. */
 const SESSION_INPUT_RATE = 16_000;
+/**
+ * The caller's audio arrives in frames of one Silero window (512 samples at 16 kHz), not the
+ * native stack's 10 ms: each frame costs an FFI event and a trip through every stream that reads
+ * it (VAD, end-of-turn model, STT, recorder), so a third as many frames took a silent call's job
+ * process from 0.34 to 0.26 cores. The VAD decides per window either way, so no decision waits longer.
+ */
+const SESSION_INPUT_FRAME_MS = 32;
 /** The alive lease (3 s) is renewed this often. */
 const ALIVE_RENEW_MS = 1000;
 /** How often a held caller's place in line is checked. */
@@ -397,7 +404,7 @@ export default defineAgent({
       // JavaScript resampler round trip per consumer per 10 ms frame. The agent's audio leaves on
       // the voice track above, at the TTS's own rate, so the framework resamples none of it
       // either; RoomIO publishes no track of its own.
-      inputOptions: { participantIdentity: caller.identity, audioSampleRate: SESSION_INPUT_RATE },
+      inputOptions: { participantIdentity: caller.identity, audioSampleRate: SESSION_INPUT_RATE, audioFrameSizeMs: SESSION_INPUT_FRAME_MS },
       outputOptions: { audioEnabled: false },
       record: sessionRecordOption(recorded, ctx.job),
     });
