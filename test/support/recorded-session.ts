@@ -20,3 +20,10 @@ export function recordedSession(pcm: Buffer): string {
   execFileSync(ffmpegPath(), ['-v', 'error', '-f', 's16le', '-ar', '16000', '-ac', '2', '-i', join(dir, 'call.pcm'), '-c:a', 'libopus', '-ar', '48000', join(dir, SESSION_AUDIO_FILE)]);
   return dir;
 }
+
+/** `seconds` of a sine at 48 kHz, the rate of the framework's recorder and background player. */
+export function sine48k(seconds: number, hz: number, amplitude = 0.3): Int16Array {
+  const out = new Int16Array(Math.round(seconds * 48_000));
+  for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / 48_000));
+  return out;
+}

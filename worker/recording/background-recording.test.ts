@@ -6,15 +6,10 @@ import { AudioFrame } from '@livekit/rtc-node';
 import { describe, expect, it } from 'vitest';
 import { BackgroundRecording, mixIntoAgentChannel, RECORDING_RATE } from './background-recording.js';
 import { decodeStereo, ffmpegPath, levels } from './recording-audio.js';
+import { sine48k } from '../../test/support/recorded-session.js';
 
 const WINDOW_MS = 100;
 const SOUND = 0.05;
-
-function tone(seconds: number, hz: number, amplitude = 0.3): Int16Array {
-  const out = new Int16Array(Math.round(seconds * RECORDING_RATE));
-  for (let i = 0; i < out.length; i++) out[i] = Math.round(amplitude * 32767 * Math.sin((2 * Math.PI * hz * i) / RECORDING_RATE));
-  return out;
-}
 
 /** A stereo Ogg-Opus file like the framework's recorder writes, from two channels of 48 kHz PCM. */
 async function writeRecording(path: string, left: Int16Array, right: Int16Array): Promise<void> {
@@ -41,8 +36,8 @@ describe('background audio in the call recording', () => {
     const seconds = 3;
     const left = new Int16Array(seconds * RECORDING_RATE);
     const right = new Int16Array(seconds * RECORDING_RATE);
-    place(left, 0.5, tone(0.5, 440)); // the caller asks
-    place(right, 2.2, tone(0.5, 660)); // the agent's answer
+    place(left, 0.5, sine48k(0.5, 440)); // the caller asks
+    place(right, 2.2, sine48k(0.5, 660)); // the agent's answer
     const recordingPath = join(dir, 'audio.ogg');
     await writeRecording(recordingPath, left, right);
 
@@ -50,8 +45,8 @@ describe('background audio in the call recording', () => {
     // estimated with some jitter; a frame before them played before the recording began.
     const startedAt = Date.now();
     const background = new BackgroundRecording(join(dir, 'background.s16le'), startedAt);
-    background.capture(new AudioFrame(tone(0.1, 880), RECORDING_RATE, 1, 4800), startedAt - 150);
-    const filler = tone(0.6, 880);
+    background.capture(new AudioFrame(sine48k(0.1, 880), RECORDING_RATE, 1, 4800), startedAt - 150);
+    const filler = sine48k(0.6, 880);
     const jitter = [0, 4, -6, 3, -2, 5];
     for (let i = 0; i < 6; i++) {
       const samples = filler.subarray(i * 4800, (i + 1) * 4800);
@@ -61,7 +56,7 @@ describe('background audio in the call recording', () => {
     expect(kept.seconds).toBeCloseTo(0.6, 2);
     expect(kept.error).toBeUndefined();
     // Nothing after close.
-    background.capture(new AudioFrame(tone(0.1, 880), RECORDING_RATE, 1, 4800), startedAt + 2500);
+    background.capture(new AudioFrame(sine48k(0.1, 880), RECORDING_RATE, 1, 4800), startedAt + 2500);
     expect(statSync(background.path).size).toBe(Math.round(1.8 * RECORDING_RATE) * 2);
 
     const mixedPath = join(dir, 'mixed.ogg');
@@ -92,7 +87,7 @@ describe('background audio in the call recording', () => {
   it('fails with ffmpeg\'s reason when the recording cannot be decoded', async () => {
     const dir = mkdtempSync(join(tmpdir(), 'voicefleet-background-'));
     const background = new BackgroundRecording(join(dir, 'background.s16le'), Date.now());
-    background.capture(new AudioFrame(tone(0.1, 880), RECORDING_RATE, 1, 4800), Date.now());
+    background.capture(new AudioFrame(sine48k(0.1, 880), RECORDING_RATE, 1, 4800), Date.now());
     await background.close();
     await expect(mixIntoAgentChannel(join(dir, 'missing.ogg'), background.path, join(dir, 'out.ogg'))).rejects.toThrow(/ffmpeg decoding the recording exited \d+: [^]*missing\.ogg/);
   });

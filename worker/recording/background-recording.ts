@@ -2,10 +2,9 @@ import { spawn } from 'node:child_process';
 import { closeSync, fstatSync, openSync, readSync } from 'node:fs';
 import { mkdir, open, type FileHandle } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import { Transform } from 'node:stream';
 import { pipeline } from 'node:stream/promises';
 import type { AudioFrame } from '@livekit/rtc-node';
-import { ffmpegPath } from './recording-audio.js';
+import { ffmpegPath, wholeFrames } from './recording-audio.js';
 
 /** The framework's recorder and background player both run at 48 kHz. */
 export const RECORDING_RATE = 48_000;
@@ -109,14 +108,10 @@ export async function mixIntoAgentChannel(recordingPath: string, backgroundPath:
   try {
     const backgroundSamples = fstatSync(background).size >> 1;
     let frame = 0;
-    let carry = Buffer.alloc(0);
-    const addBackground = new Transform({
-      transform(chunk: Buffer, _encoding, done) {
-        const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-        const frames = pcm.length >> 2;
-        carry = Buffer.from(pcm.subarray(frames * 4));
-        // The decoder's chunk is ours: the background is added in place.
-        const out = pcm.subarray(0, frames * 4);
+    async function* addBackground(chunks: AsyncIterable<Buffer>): AsyncGenerator<Buffer> {
+      // The decoder's chunks are ours: the background is added in place.
+      for await (const out of wholeFrames(chunks, 4)) {
+        const frames = out.length >> 2;
         const wanted = Math.max(0, Math.min(frames, backgroundSamples - frame));
         if (wanted > 0) {
           const extra = Buffer.alloc(wanted * 2);
@@ -127,9 +122,9 @@ export async function mixIntoAgentChannel(recordingPath: string, backgroundPath:
           }
         }
         frame += frames;
-        done(null, out);
-      },
-    });
+        yield out;
+      }
+    }
     await Promise.all([pipeline(decoder.stdout!, addBackground, encoder.stdin!), decoded, encoded]);
   } finally {
     closeSync(background);

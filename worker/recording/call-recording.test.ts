@@ -12,7 +12,7 @@ import { LocalRecordingStore } from './local-recording-store.js';
 import type { RecordingStore } from './recording-store.js';
 import { decodeStereo, levels } from './recording-audio.js';
 import { recordingPart } from './recording-parts.js';
-import { recordedSession, toneOn } from '../../test/support/recorded-session.js';
+import { recordedSession, sine48k, toneOn } from '../../test/support/recorded-session.js';
 
 const silentLog = pino({ level: 'silent' });
 
@@ -163,7 +163,7 @@ describe('call recording', () => {
     const heldAt = 1_750_000_000_000;
     // On hold: 1 s of music (10 frames of 100 ms), as the background track played it.
     const hold = recordHold(join(session, 'not-made-yet'), heldAt);
-    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(tone48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
+    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(sine48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
     const events: string[] = [];
     const log = pino({ level: 'info' }, { write: (line: string) => events.push(String(JSON.parse(line).event)) });
 
@@ -188,7 +188,7 @@ describe('call recording', () => {
     // The dead agent held the caller for 1 s of music, its session began 2 s after the hold and recorded 1 s of agent.
     const dead = recordedSession(toneOn('right', 1));
     const hold = recordHold(dead, heldAt);
-    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(tone48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
+    for (let i = 0; i < 10; i++) hold.capture(new AudioFrame(sine48k(0.1, 330), RECORDING_RATE, 1, 4800), heldAt + i * 100);
     await hold.close();
     // A part whose hold file is gone is stored without it.
     const other = recordedSession(toneOn('left', 1));
@@ -207,9 +207,3 @@ describe('call recording', () => {
   });
 });
 
-/** `seconds` of a sine at 48 kHz, the background player's rate. */
-function tone48k(seconds: number, hz: number): Int16Array {
-  const samples = new Int16Array(Math.round(RECORDING_RATE * seconds));
-  for (let i = 0; i < samples.length; i++) samples[i] = Math.round(8000 * Math.sin((2 * Math.PI * hz * i) / RECORDING_RATE));
-  return samples;
-}

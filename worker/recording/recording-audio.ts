@@ -66,3 +66,14 @@ function run(args: string[], options: { allowFailure?: boolean; stderr?: boolean
     });
   });
 }
+
+/** PCM in chunks of whole frames: a read may end in the middle of a sample. */
+export async function* wholeFrames(source: AsyncIterable<Buffer> | NodeJS.ReadableStream, bytesPerFrame: number): AsyncGenerator<Buffer> {
+  let carry = Buffer.alloc(0);
+  for await (const chunk of source as AsyncIterable<Buffer>) {
+    const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
+    const whole = pcm.length - (pcm.length % bytesPerFrame);
+    carry = Buffer.from(pcm.subarray(whole));
+    if (whole > 0) yield pcm.subarray(0, whole);
+  }
+}

@@ -4,7 +4,7 @@ import { createReadStream } from 'node:fs';
 import { hostname } from 'node:os';
 import { z } from 'zod';
 import { exitOf, RECORDING_RATE } from './background-recording.js';
-import { ffmpegPath } from './recording-audio.js';
+import { ffmpegPath, wholeFrames } from './recording-audio.js';
 
 /**
  * A call whose agent died is resumed by a new agent in a new job process, whose session recorder
@@ -21,7 +21,7 @@ export const recordingPartSchema = z.object({
   host: z.string(),
   /**
    * Wall-clock ms the caller was put on hold, when this agent held them before its session began:
-   * what they heard then is in the directory's hold file (HoldRecording), on that clock.
+   * what they heard then is in the directory's hold file (recordHold), on that clock.
    */
   holdStartedAt: z.number().optional(),
 });
@@ -109,15 +109,4 @@ export async function joinRecordingParts(parts: readonly JoinablePart[], output:
   }
   await encoded;
   return { gapsMs };
-}
-
-/** PCM in chunks of whole frames: a read may end in the middle of a sample. */
-async function* wholeFrames(source: AsyncIterable<Buffer> | NodeJS.ReadableStream, bytesPerFrame: number): AsyncGenerator<Buffer> {
-  let carry = Buffer.alloc(0);
-  for await (const chunk of source as AsyncIterable<Buffer>) {
-    const pcm = carry.length ? Buffer.concat([carry, chunk]) : chunk;
-    const whole = pcm.length - (pcm.length % bytesPerFrame);
-    carry = Buffer.from(pcm.subarray(whole));
-    if (whole > 0) yield pcm.subarray(0, whole);
-  }
 }
